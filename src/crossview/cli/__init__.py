@@ -1,0 +1,76 @@
+"""The `crossview` command line: thin commands over the library and one error handler."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from .._version import __version__
+from ..base import CrossviewError
+
+app = typer.Typer(
+    name="crossview",
+    help="Learn mappings and common representations between two views of data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+#: errors that are the user's to fix: one line on stderr, exit code 2, no traceback
+USER_ERRORS = (CrossviewError, ValueError, FileNotFoundError, IsADirectoryError,
+               NotADirectoryError, PermissionError, NotImplementedError)
+
+
+def _version_callback(value: bool):
+    if value:
+        typer.echo(f"crossview {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+                                 help="Print the version and exit."),
+):
+    """Learn mappings and common representations between two views of data."""
+
+
+def _register():
+    from . import data, models  # noqa: F401  (commands register themselves on `app`)
+
+    for optional in ("evaluate", "demo", "benchmark"):
+        try:
+            __import__(f"{__name__}.{optional}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{optional}":
+                raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; user errors print one line and return exit code 2."""
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        typer.echo("crossview: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        typer.echo(f"crossview: error: {exc.format_message()}", err=True)
+        return 2
+    except USER_ERRORS as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError, NotADirectoryError,
+                            PermissionError)) and exc.filename:
+            msg = f"{exc.strerror}: {exc.filename}"
+        typer.echo(f"crossview: error: {msg}", err=True)
+        return 2
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""CLI commands that fit, list, apply and inspect models: fit, methods, transform, translate."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .. import registry
+from ..base import CrossviewError
+from ..io import load_model, read_config
+from . import app
+from ._common import parse_params, read_array, write_array
+
+
+@app.command("methods")
+def methods_cmd(
+    name: Optional[str] = typer.Argument(None, help="Show the parameters of this method."),
+):
+    """List the registered methods, or one method's parameters and defaults."""
+    if name is None:
+        for key, info in sorted(registry.available().items()):
+            caps = ", ".join(c for c, on in (("translates", info.translates), ("deep", info.deep))
+                             if on)
+            typer.echo(f"{key:<11} {info.summary}" + (f"  [{caps}]" if caps else ""))
+        return
+    cls = registry.get(name).load()
+    typer.echo(f"{name}: {cls.__name__} — {(cls.__doc__ or '').strip().splitlines()[0]}")
+    for key, p in inspect.signature(cls.__init__).parameters.items():
+        if key != "self":
+            typer.echo(f"  {key} = {p.default!r}")
+
+
+def _fit_accepts(cls, name: str) -> bool:
+    return name in inspect.signature(cls.fit).parameters
+
+
+@app.command("fit")
+def fit_cmd(
+    method: str = typer.Argument(..., help="Method name (see `crossview methods`)."),
+    x: Path = typer.Option(..., "--x", help="View X: .npy, .npz, .csv, .tsv, .parquet, word2vec .txt/.vec."),
+    y: Path = typer.Option(..., "--y", help="View Y, one row per row of X."),
+    out: Path = typer.Option(..., "--out", help="Folder to write the model into."),
+    x_val: Optional[Path] = typer.Option(None, "--x-val", help="Validation rows of X (deep methods)."),
+    y_val: Optional[Path] = typer.Option(None, "--y-val", help="Validation rows of Y (deep methods)."),
+    param: Optional[List[str]] = typer.Option(
+        None, "--param", "-p", help="Method parameter KEY=VALUE, repeatable (e.g. -p n_components=50)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+):
+    """Fit METHOD on paired views X and Y and save it to --out."""
+    info = registry.get(method)
+    cls = info.load()
+    params = parse_params(cls, param)
+    if "verbose" in inspect.signature(cls.__init__).parameters:
+        params.setdefault("verbose", not quiet)
+    X, Y = read_array(x), read_array(y)
+    fit_kwargs = {}
+    if (x_val is None) != (y_val is None):
+        raise CrossviewError("give both --x-val and --y-val, or neither")
+    if x_val is not None:
+        if not _fit_accepts(cls, "X_val"):
+            raise CrossviewError(f"{method} does not use validation data; drop --x-val/--y-val")
+        fit_kwargs = {"X_val": read_array(x_val), "Y_val": read_array(y_val)}
+    if not quiet:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+    model = cls(**params).fit(X, Y, **fit_kwargs)
+    model.save(out)
+    if not quiet:
+        typer.echo(f"fitted {method} on {X.shape[0]} rows ({X.shape[1]} + {Y.shape[1]} features); "
+                   f"saved to {out}")
+
+
+def _one_view(x: Optional[Path], y: Optional[Path]):
+    if (x is None) == (y is None):
+        raise CrossviewError("give exactly one of --x or --y")
+    return ("x", x) if x is not None else ("y", y)
+
+
+@app.command("transform")
+def transform_cmd(
+    model_dir: Path = typer.Argument(..., help="Model folder written by `crossview fit`."),
+    x: Optional[Path] = typer.Option(None, "--x", help="Rows of view X to encode."),
+    y: Optional[Path] = typer.Option(None, "--y", help="Rows of view Y to encode."),
+    out: Path = typer.Option(..., "--out", help="Output codes (.npy, .csv or .tsv)."),
+):
+    """Encode rows of one view into the shared space."""
+    which, path = _one_view(x, y)
+    model = load_model(model_dir)
+    A = read_array(path)
+    Z = model.transform(A) if which == "x" else model.transform_y(A)
+    write_array(out, Z)
+    typer.echo(f"wrote codes of shape {Z.shape} to {out}")
+
+
+@app.command("translate")
+def translate_cmd(
+    model_dir: Path = typer.Argument(..., help="Model folder written by `crossview fit`."),
+    x: Optional[Path] = typer.Option(None, "--x", help="Rows of view X to translate into Y."),
+    y: Optional[Path] = typer.Option(None, "--y", help="Rows of view Y to translate into X."),
+    out: Path = typer.Option(..., "--out", help="Output (.npy, .csv or .tsv)."),
+):
+    """Translate rows of one view into the other view (X -> Y with --x, Y -> X with --y)."""
+    which, path = _one_view(x, y)
+    model = load_model(model_dir)
+    if not registry.get(read_config(model_dir)["method"]).translates:
+        raise CrossviewError(f"{type(model).__name__} does not translate between views")
+    A = read_array(path)
+    out_arr = model.predict(A) if which == "x" else model.predict_x(A)
+    write_array(out, out_arr)
+    typer.echo(f"wrote {out_arr.shape} to {out}")
+
+
+@app.command("info")
+def info_cmd(model_dir: Path = typer.Argument(..., help="Model folder.")):
+    """Show what a saved model is: method, parameters, feature sizes, versions."""
+    cfg = read_config(model_dir)
+    typer.echo(f"method: {cfg['method']} ({cfg.get('class')})")
+    typer.echo(f"features: X {cfg['n_features_in']}, Y {cfg.get('n_features_in_y')}")
+    typer.echo(f"crossview version: {cfg.get('crossview_version')}, "
+               f"format version: {cfg.get('format_version')}")
+    for k, v in cfg["params"].items():
+        typer.echo(f"  {k} = {v!r}")

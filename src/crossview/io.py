@@ -1,0 +1,144 @@
+"""Safe model files: safetensors weights plus a JSON config; loading never runs code from a file."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ._version import __version__
+from .base import CrossviewError
+
+FORMAT_NAME = "crossview-model"
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+def _jsonable(value, key: str):
+    """Convert a parameter value to JSON, or raise a clear error naming the parameter."""
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, tuple):
+        return [_jsonable(v, key) for v in value]
+    if isinstance(value, list):
+        return [_jsonable(v, key) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, key) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise CrossviewError(
+        f"parameter {key}={value!r} cannot be written to a model file; use a plain number, "
+        "string, list or None"
+    )
+
+
+def _from_json(value):
+    if isinstance(value, list):
+        return tuple(_from_json(v) for v in value)
+    return value
+
+
+def save_model(model, path) -> Path:
+    """Write a fitted model to folder ``path``: ``config.json`` and ``model.safetensors``."""
+    from safetensors.numpy import save_file
+    from sklearn.utils.validation import check_is_fitted
+
+    from .registry import name_of
+
+    check_is_fitted(model)
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise CrossviewError(f"model path {path} exists and is not a folder; expected a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    arrays, extra = model._get_state()
+    arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    params = {k: _jsonable(v, k) for k, v in model.get_params(deep=False).items()}
+    config = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "crossview_version": __version__,
+        "method": name_of(model),
+        "class": type(model).__name__,
+        "params": params,
+        "n_features_in": int(model.n_features_in_),
+        "n_features_in_y": int(getattr(model, "n_features_in_y_", 0)),
+        "extra": _jsonable(extra, "extra"),
+    }
+    tmp_w = path / (WEIGHTS_FILE + ".tmp")
+    tmp_c = path / (CONFIG_FILE + ".tmp")
+    save_file(arrays, str(tmp_w), metadata={"format": FORMAT_NAME})
+    tmp_c.write_text(json.dumps(config, indent=2) + "\n")
+    os.replace(tmp_w, path / WEIGHTS_FILE)
+    os.replace(tmp_c, path / CONFIG_FILE)
+    return path
+
+
+def read_config(path) -> dict:
+    """Read and check a model folder's ``config.json``."""
+    path = Path(path)
+    if not path.exists():
+        raise CrossviewError(f"model folder {path} does not exist")
+    if not path.is_dir():
+        raise CrossviewError(
+            f"{path} is not a model folder; expected a folder with {CONFIG_FILE} and {WEIGHTS_FILE}"
+        )
+    cfg_path = path / CONFIG_FILE
+    if not cfg_path.is_file():
+        raise CrossviewError(f"{path} has no {CONFIG_FILE}; it is not a crossview model folder")
+    try:
+        config = json.loads(cfg_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CrossviewError(f"{cfg_path} is corrupt: not valid JSON ({exc})") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT_NAME:
+        raise CrossviewError(f"{cfg_path} is not a crossview model config (no format={FORMAT_NAME!r})")
+    version = config.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise CrossviewError(
+            f"{cfg_path} has model format version {version!r}; this crossview ({__version__}) "
+            f"reads up to version {FORMAT_VERSION}"
+        )
+    for key in ("method", "params", "n_features_in"):
+        if key not in config:
+            raise CrossviewError(f"{cfg_path} is missing the field {key!r}")
+    return config
+
+
+def load_model(path):
+    """Load a model saved by :func:`save_model`; raises a clear error for corrupt files."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    from .registry import get
+
+    path = Path(path)
+    config = read_config(path)
+    w_path = path / WEIGHTS_FILE
+    if not w_path.is_file():
+        raise CrossviewError(f"{path} has no {WEIGHTS_FILE}")
+    try:
+        arrays = load_file(str(w_path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CrossviewError(f"{w_path} is corrupt or not a safetensors file ({exc})") from None
+    cls = get(config["method"]).load()
+    params = {k: _from_json(v) for k, v in config["params"].items()}
+    try:
+        model = cls(**params)
+    except TypeError as exc:
+        raise CrossviewError(f"{path}: config does not match {cls.__name__} ({exc})") from None
+    model.n_features_in_ = int(config["n_features_in"])
+    if config.get("n_features_in_y"):
+        model.n_features_in_y_ = int(config["n_features_in_y"])
+    try:
+        model._set_state(arrays, config.get("extra") or {})
+    except (KeyError, ValueError, RuntimeError) as exc:
+        if isinstance(exc, CrossviewError):
+            raise
+        raise CrossviewError(
+            f"{path}: weights do not match the config of {cls.__name__} ({exc})"
+        ) from None
+    return model
