@@ -1,0 +1,114 @@
+"""The scikit-learn style base of every deep method: validation, network building in fit(),
+training through the shared trainer, batched inference and safe model files."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from ..base import CrossviewError, TwoViewModel, check_view, check_views
+from .trainer import History, resolve_device, seed_everything, train
+
+#: the training parameters every deep estimator takes in its __init__ (passed to the trainer)
+TRAIN_PARAMS = ("epochs", "batch_size", "optimizer", "learning_rate", "weight_decay",
+                "patience", "device", "random_state", "verbose", "checkpoint_dir", "resume")
+
+
+class DeepTwoViewModel(TwoViewModel):
+    """Base of the deep two-view methods.
+
+    Subclasses store their hyperparameters in ``__init__`` (including every name in
+    :data:`TRAIN_PARAMS`) and implement ``_build_module(n_x, n_y) -> nn.Module`` whose
+    ``forward(x, y)`` returns a dict of named loss terms with ``"loss"``. They may override
+    ``_after_fit(X, Y)`` (e.g. a final linear CCA) and ``_extra_state`` / ``_load_extra_state``.
+    """
+
+    min_samples = 2
+
+    def _build_module(self, n_x: int, n_y: int) -> torch.nn.Module:  # pragma: no cover
+        raise NotImplementedError
+
+    def _after_fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        """Hook run after training on the float32 training views."""
+
+    def _train_kwargs(self) -> dict:
+        return {k: getattr(self, k) for k in TRAIN_PARAMS if k not in ("verbose",)} | {
+            "verbose": bool(self.verbose), "desc": type(self).__name__}
+
+    def fit(self, X, Y, X_val=None, Y_val=None):
+        """Train on paired views X and Y (optionally watching X_val/Y_val for early stopping)."""
+        X, Y = check_views(X, Y, dtype=np.float32, min_samples=self.min_samples)
+        self.n_features_in_, self.n_features_in_y_ = X.shape[1], Y.shape[1]
+        val = None
+        if (X_val is None) != (Y_val is None):
+            raise CrossviewError("give both X_val and Y_val, or neither")
+        if X_val is not None:
+            Xv = check_view(X_val, "X_val", n_features=X.shape[1], dtype=np.float32)
+            Yv = check_view(Y_val, "Y_val", n_features=Y.shape[1], dtype=np.float32)
+            if Xv.shape[0] != Yv.shape[0]:
+                raise CrossviewError(
+                    f"X_val has {Xv.shape[0]} rows and Y_val {Yv.shape[0]}; expected the same")
+            val = (torch.from_numpy(Xv), torch.from_numpy(Yv))
+        if self.batch_size > X.shape[0]:
+            raise CrossviewError(
+                f"batch_size={self.batch_size} is larger than the {X.shape[0]} training rows")
+        seed_everything(self.random_state)
+        self.module_ = self._build_module(X.shape[1], Y.shape[1])
+        self.history_ = train(self.module_, (torch.from_numpy(X), torch.from_numpy(Y)), val,
+                              **self._train_kwargs())
+        self.module_.to("cpu").eval()
+        self._after_fit(X, Y)
+        return self
+
+    # ---- inference -------------------------------------------------------------------------
+    def _run(self, fn, A: np.ndarray, batch_size: int = 8192) -> np.ndarray:
+        """Apply ``fn`` (tensor -> tensor) to the rows of ``A`` in batches, without gradients."""
+        check_is_fitted(self, "module_")
+        self.module_.eval()
+        dev = next(self.module_.parameters()).device
+        outs = []
+        with torch.no_grad():
+            for start in range(0, A.shape[0], batch_size):
+                t = torch.from_numpy(np.ascontiguousarray(A[start:start + batch_size],
+                                                          dtype=np.float32)).to(dev)
+                outs.append(fn(t).cpu().numpy())
+        return np.concatenate(outs, axis=0).astype(np.float32, copy=False)
+
+    def _check_x(self, X):
+        check_is_fitted(self, "module_")
+        return check_view(X, "X", n_features=self.n_features_in_, dtype=np.float32)
+
+    def _check_y(self, Y):
+        check_is_fitted(self, "module_")
+        return check_view(Y, "Y", n_features=self.n_features_in_y_, dtype=np.float32)
+
+    def to(self, device: str) -> DeepTwoViewModel:
+        """Move the fitted network to ``device`` ('cpu', 'cuda', 'auto') for inference."""
+        check_is_fitted(self, "module_")
+        self.module_.to(resolve_device(device))
+        return self
+
+    # ---- model files -----------------------------------------------------------------------
+    def _extra_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        return {}, {}
+
+    def _load_extra_state(self, arrays: dict[str, np.ndarray], extra: dict) -> None:
+        pass
+
+    def _get_state(self):
+        arrays = {f"module.{k}": v.detach().cpu().numpy()
+                  for k, v in self.module_.state_dict().items()}
+        more, extra = self._extra_state()
+        arrays.update({f"extra.{k}": v for k, v in more.items()})
+        return arrays, {"history": self.history_.to_dict(), **extra}
+
+    def _set_state(self, arrays, extra):
+        self.module_ = self._build_module(self.n_features_in_, self.n_features_in_y_)
+        state = {k[7:]: torch.from_numpy(np.array(v)) for k, v in arrays.items()
+                 if k.startswith("module.")}
+        self.module_.load_state_dict(state, strict=True)
+        self.module_.eval()
+        self.history_ = History.from_dict(extra.get("history", {}))
+        self._load_extra_state({k[6:]: v for k, v in arrays.items() if k.startswith("extra.")},
+                               extra)

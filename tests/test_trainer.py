@@ -1,0 +1,98 @@
+"""The shared trainer: determinism, resume, early stopping, the NaN guard, history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from crossview.deep.trainer import History, NonFiniteLossError, train
+
+
+class ToyMap(nn.Module):
+    """Linear regression y = x W with two named terms."""
+
+    def __init__(self, d_in=5, d_out=3, poison_at=None):
+        super().__init__()
+        self.lin = nn.Linear(d_in, d_out)
+        self.poison_at = poison_at
+        self.calls = 0
+
+    def forward(self, x, y):
+        self.calls += 1
+        mse = ((self.lin(x) - y) ** 2).mean()
+        l1 = self.lin.weight.abs().mean()
+        if self.poison_at is not None and self.calls >= self.poison_at:
+            l1 = l1 * float("nan")
+        return {"loss": mse + 1e-3 * l1, "mse": mse, "l1": l1}
+
+
+def _data(n=200, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 5, generator=g)
+    W = torch.randn(5, 3, generator=g)
+    return X, X @ W + 0.01 * torch.randn(n, 3, generator=g)
+
+
+def _fit(epochs=6, seed=1, **kw):
+    torch.manual_seed(seed)
+    m = ToyMap()
+    h = train(m, _data(), epochs=epochs, batch_size=32, learning_rate=0.05, random_state=seed,
+              verbose=False, device="cpu", **kw)
+    return m, h
+
+
+def test_learns_and_records_every_term():
+    m, h = _fit(epochs=30)
+    assert h.terms == ["loss", "mse", "l1"]
+    assert len(h.term("mse")) == 30
+    assert h.term("mse")[-1] < 0.01 * h.term("mse")[0]
+    assert h.samples_seen == 30 * 200 and h.samples_per_second > 0
+
+
+def test_same_seed_same_weights():
+    a, _ = _fit()
+    b, _ = _fit()
+    assert torch.equal(a.lin.weight, b.lin.weight)
+
+
+def test_resume_matches_uninterrupted(tmp_path):
+    full, h_full = _fit(epochs=6)
+    part, _ = _fit(epochs=3, checkpoint_dir=tmp_path)
+    torch.manual_seed(123)  # a different global state: resume must restore it
+    resumed = ToyMap()
+    h = train(resumed, _data(), epochs=6, batch_size=32, learning_rate=0.05, random_state=1,
+              verbose=False, device="cpu", checkpoint_dir=tmp_path, resume=True)
+    assert torch.equal(resumed.lin.weight, full.lin.weight)
+    assert len(h.train) == 6
+    assert np.allclose(h.term("loss"), h_full.term("loss"))
+
+
+def test_nan_guard_names_epoch_and_term():
+    m = ToyMap(poison_at=9)  # 6 batches per epoch: call 9 is batch 3 of epoch 2
+    with pytest.raises(NonFiniteLossError, match=r"epoch 2, batch 3: loss term\(s\) l1"):
+        train(m, _data(), epochs=3, batch_size=32, verbose=False, device="cpu", random_state=0)
+
+
+def test_early_stopping_restores_best():
+    X, Y = _data()
+    Xv, Yv = _data(seed=5)
+    Yv = Yv + 10 * torch.randn_like(Yv)  # validation noise: val loss stops improving early
+    torch.manual_seed(0)
+    m = ToyMap()
+    h = train(m, (X, Y), (Xv, Yv), epochs=200, batch_size=32, learning_rate=0.05, patience=3,
+              random_state=0, verbose=False, device="cpu")
+    assert h.stopped_early and len(h.train) < 200
+    best = h.best_epoch
+    assert h.val[best]["loss"] == min(r["loss"] for r in h.val)
+
+
+def test_history_round_trip():
+    _, h = _fit(epochs=2)
+    assert History.from_dict(h.to_dict()) == h
+
+
+def test_bad_optimizer_is_clear():
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        train(ToyMap(), _data(), epochs=1, optimizer="adagrad-ish", verbose=False, device="cpu")
