@@ -1,0 +1,156 @@
+"""Deep CorrNet: the loss terms, all 16 loss combinations, gradients, files, resume, learning."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import crossview
+from crossview.deep.corrnet import CorrNet
+from crossview.deep.losses import correlation_sum
+from crossview.deep.trainer import NonFiniteLossError
+
+SMALL = dict(n_components=4, x_hidden=(8,), epochs=1, batch_size=16, verbose=False,
+             device="cpu", random_state=0)
+
+
+def _views(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, 3))
+    X = np.tanh(z @ rng.normal(size=(3, 10))) + 0.1 * rng.normal(size=(n, 10))
+    Y = np.tanh(z @ rng.normal(size=(3, 7))) + 0.1 * rng.normal(size=(n, 7))
+    return X.astype(np.float32), Y.astype(np.float32)
+
+
+def test_correlation_loss_matches_numpy():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(50, 6))
+    b = 0.7 * a + rng.normal(size=(50, 6))
+    b[:, 5] = 3.0  # a constant unit contributes 0, not NaN
+    ref = sum(np.corrcoef(a[:, j], b[:, j])[0, 1] for j in range(5))
+    got = correlation_sum(torch.tensor(a), torch.tensor(b)).item()
+    assert got == pytest.approx(ref, abs=1e-6)
+
+
+@pytest.mark.parametrize("switches", list(itertools.product([False, True], repeat=4)))
+def test_all_16_loss_combinations_build_and_step(switches):
+    X, Y = _views()
+    names = dict(zip(("loss_self", "loss_from_x", "loss_from_y", "loss_corr"), switches))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = CorrNet(**SMALL, **names).fit(X, Y)
+    expected = {"loss"} | {t for t, on in zip(("self_rec", "rec_from_x", "rec_from_y", "corr"),
+                                               switches) if on}
+    assert set(m.history_.terms) == expected
+    assert m.loss_terms == ("+".join(f"L{i + 1}" for i, on in enumerate(switches) if on)
+                            or "none")
+    assert m.transform(X).shape == (64, 4)
+
+
+@pytest.mark.parametrize("term, reached", [("loss_corr", ("enc_x", "enc_y")),
+                                           ("loss_self", ("enc_x", "enc_y")),
+                                           ("loss_from_x", ("enc_x",)),
+                                           ("loss_from_y", ("enc_y",))])
+def test_gradients_reach_the_encoders(term, reached):
+    """L1 and L4 train both encoders; L2 (from x alone) and L3 (from y alone) train one each:
+    the other view's input is zero, so only its biases can get a gradient."""
+    X, Y = _views()
+    flags = {k: k == term for k in ("loss_self", "loss_from_x", "loss_from_y", "loss_corr")}
+    module = CorrNet(**SMALL, **flags)._build_module(10, 7)
+    out = module(torch.from_numpy(X), torch.from_numpy(Y))
+    out["loss"].backward()
+    for name in ("enc_x", "enc_y"):
+        grad = getattr(module, name)[0].weight.grad
+        assert (grad is not None and grad.abs().sum() > 0) == (name in reached)
+
+
+def test_zero_view_code_equals_feeding_zeros():
+    X, Y = _views()
+    m = CorrNet(**SMALL).fit(X, Y)
+    full = m.transform_joint(X, np.zeros_like(Y))
+    np.testing.assert_allclose(m.transform(X), full, rtol=1e-5, atol=1e-6)
+
+
+def test_save_load_is_bit_identical(tmp_path):
+    X, Y = _views()
+    m = CorrNet(**dict(SMALL, epochs=2), output_activation="sigmoid").fit(X, Y)
+    m.save(tmp_path / "model")
+    back = crossview.load(tmp_path / "model")
+    assert isinstance(back, CorrNet) and back.get_params() == m.get_params()
+    for f in ("transform", "predict"):
+        assert np.array_equal(getattr(m, f)(X), getattr(back, f)(X))
+    for f in ("transform_y", "predict_x"):
+        assert np.array_equal(getattr(m, f)(Y), getattr(back, f)(Y))
+    assert back.history_.term("loss") == m.history_.term("loss")
+
+
+def test_resume_gives_the_uninterrupted_result(tmp_path):
+    X, Y = _views()
+    params = dict(SMALL, epochs=4)
+    full = CorrNet(**params).fit(X, Y)
+    CorrNet(**dict(params, epochs=2), checkpoint_dir=str(tmp_path)).fit(X, Y)
+    resumed = CorrNet(**params, checkpoint_dir=str(tmp_path), resume=True).fit(X, Y)
+    assert np.array_equal(full.transform(X), resumed.transform(X))
+    assert len(resumed.history_.train) == 4
+
+
+def test_nan_guard_fires_on_a_poisoned_batch(monkeypatch):
+    X, Y = _views()
+    build = CorrNet._build_module
+
+    def poisoned(self, n_x, n_y):
+        module = build(self, n_x, n_y)
+        calls = {"n": 0}
+
+        def hook(mod, inputs, output):
+            calls["n"] += 1
+            return output * float("nan") if calls["n"] == 3 else output
+
+        module.enc_y.register_forward_hook(hook)
+        return module
+
+    monkeypatch.setattr(CorrNet, "_build_module", poisoned)
+    with pytest.raises(NonFiniteLossError, match="epoch 1, batch"):
+        CorrNet(**dict(SMALL, epochs=2)).fit(X, Y)
+
+
+def test_bad_input_is_clear():
+    X, Y = _views()
+    m = CorrNet(**SMALL).fit(X, Y)
+    with pytest.raises(ValueError, match="has 7 features"):
+        m.transform(Y)
+    with pytest.raises(ValueError, match="different numbers of rows"):
+        CorrNet(**SMALL).fit(X, Y[:10])
+    with pytest.raises(ValueError, match="batch_size"):
+        CorrNet(**dict(SMALL, batch_size=1000)).fit(X, Y)
+    with pytest.raises(ValueError, match="unknown activation"):
+        CorrNet(**dict(SMALL, activation="swishy")).fit(X, Y)
+
+
+def test_learns_on_digit_halves_far_above_a_random_network():
+    from sklearn.datasets import load_digits
+
+    from crossview.evaluation import sum_correlation, transfer_accuracy
+
+    d = load_digits()
+    img = (d.images / 16.0).astype(np.float32)
+    X, Y = img[:, :, :4].reshape(-1, 32), img[:, :, 4:].reshape(-1, 32)
+    tr, te = slice(0, 1300), slice(1300, None)
+    params = dict(n_components=16, x_hidden=(64,), batch_size=50, verbose=False, device="cpu",
+                  random_state=0, lam=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trained = CorrNet(**params, epochs=40).fit(X[tr], Y[tr])
+        random = CorrNet(**params, epochs=1, learning_rate=1e-12).fit(X[tr], Y[tr])
+    scores = {}
+    for name, m in (("trained", trained), ("random", random)):
+        zx, zy = m.transform(X[te]), m.transform_y(Y[te])
+        scores[name] = (sum_correlation(zx, zy), transfer_accuracy(zx, zy, d.target[te]))
+    (c_t, acc_t), (c_r, acc_r) = scores["trained"], scores["random"]
+    assert c_t > 12 and c_t > c_r + 4
+    assert acc_t["x_to_y"] > 0.75 and acc_t["y_to_x"] > 0.75
+    assert acc_t["x_to_y"] > acc_r["x_to_y"] + 0.15
