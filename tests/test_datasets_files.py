@@ -4,6 +4,9 @@ import gzip
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from crossview.base import CrossviewError
 from crossview.datasets import View, read_view, write_view
@@ -269,10 +272,6 @@ def test_write_view_errors(tmp_path, A):
 
 
 # ---- property: what write_view writes, read_view reads back ------------------------------------
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from hypothesis.extra.numpy import arrays  # noqa: E402
 
 _floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
 _words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Z", "C")),

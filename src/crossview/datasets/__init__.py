@@ -4,12 +4,13 @@ from .base import TwoViewData, TwoViewDataset
 from .digits import load_digits_halves
 from .files import View, read_view, write_view
 from .idx import read_idx, write_idx
-from .mnist import fetch_mnist, load_mnist_arrays, load_mnist_halves
+from .mnist import download_mnist, fetch_mnist, load_mnist_arrays, load_mnist_halves
 
 __all__ = [
     "TwoViewData",
     "TwoViewDataset",
     "View",
+    "download_mnist",
     "fetch_mnist",
     "load_digits_halves",
     "load_mnist_arrays",
