@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+
+try:  # older typer releases run on the click package
+    from click.exceptions import Abort as _Abort
+    from click.exceptions import ClickException as _UsageProblem
+    from click.exceptions import Exit as _Exit
+except ModuleNotFoundError:  # newer typer vendors click; its exceptions derive from these
+    from typer import Abort as _Abort
+    from typer import Exit as _Exit
+    from typer import TyperException as _UsageProblem
 
 from .._version import __version__
 from ..base import CrossviewError
@@ -52,14 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print one line and return exit code 2."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
-    except click.exceptions.Exit as exc:
+        result = app(args=argv, prog_name="crossview", standalone_mode=False)
+    except _Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except _Abort:
         typer.echo("crossview: aborted", err=True)
         return 130
-    except click.ClickException as exc:
-        typer.echo(f"crossview: error: {exc.format_message()}", err=True)
+    except _UsageProblem as exc:
+        message = exc.format_message().strip()
+        if message:  # empty when a group was called without a command: help is already shown
+            typer.echo(f"crossview: error: {message.splitlines()[0]}", err=True)
         return 2
     except USER_ERRORS as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -68,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             msg = f"{exc.strerror}: {exc.filename}"
         typer.echo(f"crossview: error: {msg}", err=True)
         return 2
-    return 0
+    # newer typer returns the code of an explicit Exit (e.g. --version) instead of raising it
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
 
 def run() -> None:
