@@ -10,8 +10,10 @@ into one folder:
   the data and the machine);
 - ``results.md``: methods against metrics (mean ± std over seeds) with published numbers beside
   ours (MNIST-halves protocol only), and CorrNet's loss combinations when they were run;
-- ``figures/*.png`` from the first seed's model of each method, and ``report.html``: both tables
-  and every figure on one offline page.
+- ``figures/*.png`` from the first seed's model of each method (reconstructions both ways,
+  training curves, a 2-D map of the codes; for CorrNet loss combinations only the training
+  curves), one figure of every method's per-dimension test correlations, and ``report.html``:
+  both tables and every figure on one offline page.
 
 Methods are given as registry names, or for CorrNet as a loss combination such as
 ``corrnet[L2+L3]`` (the paper's L1 self-reconstruction, L2 / L3 cross-reconstruction, L4
@@ -37,7 +39,7 @@ import numpy as np
 
 from .. import registry
 from ..base import CrossviewError
-from .benchmark_figures import dimension_correlations, model_figures
+from .benchmark_figures import KINDS, dimension_correlations, model_figures
 from .runner import run_method
 
 log = logging.getLogger(__name__)
@@ -496,8 +498,12 @@ def _fit_one(spec, info, seed, data, params, key, verbose, want_figures, proto, 
     if result.model is not None:
         run["dim_corr"] = dimension_correlations(result.model, split)
         if want_figures:
+            # a variant (a CorrNet loss combination) shows its training curves; its codes are
+            # in the per-dimension correlation figure with the other methods
+            kinds = ("training",) if spec.variant else KINDS
             paths = model_figures(result.model, spec.key, spec.slug, split, out / "figures",
-                                  translates=info.translates, image_shape=proto.image_shape)
+                                  translates=info.translates, image_shape=proto.image_shape,
+                                  kinds=kinds)
             run["figures"] = [p.relative_to(out).as_posix() for p in paths]
     return run
 
