@@ -321,3 +321,28 @@ def test_parse_settings_types():
     assert parse_seeds("3") == 3 and parse_seeds("0,4") == [0, 4]
     with pytest.raises(CrossviewError):
         parse_seeds("0")
+
+
+def test_mnist_protocol_shows_published_numbers(mnist_dir, tmp_path, monkeypatch):
+    """MNIST halves from the shared copy (loading only; the fit is replaced by fixed scores)."""
+    from crossview.datasets import load_mnist_halves
+    from crossview.evaluation.runner import MethodResult
+
+    data = load_mnist_halves(mnist_dir, download=False, verbose=False)
+    scores = {"sum_corr": 44.0, "canonical_sum_corr": 45.0, "transfer_x_to_y": 80.0,
+              "transfer_y_to_x": 81.0, "fit_seconds": 1.0}
+
+    def fake(method, data, params=None, seed=0, **kw):
+        assert params["x_hidden"] == (500, 300) and params["n_components"] == 50
+        return MethodResult(method, seed, dict(params, random_state=seed), dict(scores))
+
+    monkeypatch.setattr(bm, "run_method", fake)
+    res = bm.run_benchmark(data, methods="corrnet", out_dir=tmp_path, verbose=False,
+                           figures=False)
+    assert res.protocol.name == "mnist-halves" and res.protocol.image_shape == (28, 14)
+    md = (tmp_path / "results.md").read_text()
+    assert "| corrnet | 44.00 |" in md
+    assert "↳ published: CorrNet-500-300-50 [1] | 45.63 |" in md
+    assert "80.46" in md and "88.79" in md and "Chandar" in md
+    html = (tmp_path / "report.html").read_text()
+    assert 'class="published"' in html and "45.63" in html

@@ -376,8 +376,9 @@ def _specs(methods, ablation: bool) -> list[MethodSpec]:
         if spec.key not in [s.key for s in specs]:
             specs.append(spec)
     if not specs:
-        raise CrossviewError("no methods to run: none of "
-                             f"{', '.join(DEFAULT_METHODS)} is available in this installation")
+        raise CrossviewError("no methods to run" + ("" if methods is not None else
+                             f": none of {', '.join(DEFAULT_METHODS)} is available in this "
+                             "installation"))
     return specs
 
 
@@ -421,7 +422,7 @@ def run_benchmark(data, methods=None, seeds=1, out_dir="benchmark", *, method_pa
     specs = _specs(methods, ablation)
     seed_list = _seed_list(seeds)
     options = _check_method_params(method_params, specs)
-    plan = {spec.key: _jsonable(resolve_params(spec, proto, options, data)) for spec in specs}
+    plan = {spec.key: resolve_params(spec, proto, options, data) for spec in specs}
     out = Path(out_dir)
     runs_dir = out / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
@@ -437,7 +438,7 @@ def run_benchmark(data, methods=None, seeds=1, out_dir="benchmark", *, method_pa
             for i, seed in enumerate(seed_list):
                 bar.set_description(f"{spec.key} seed {seed}")
                 want_figures = figures and i == 0
-                key = {"spec": spec.key, "seed": seed, "params": plan[spec.key],
+                key = {"spec": spec.key, "seed": seed, "params": _jsonable(plan[spec.key]),
                        "eval_split": eval_split, "data": fingerprint}
                 path = runs_dir / f"{spec.slug}-seed{seed}.json"
                 run = _load_run(path) if resume else None
