@@ -486,8 +486,31 @@ def _matches(run: dict, key: dict, want_figures: bool, out: Path) -> bool:
     return True
 
 
+_warmed_up = False
+
+
+def _warm_up_torch() -> None:
+    """Take one optimiser step on a tiny network, untimed.
+
+    PyTorch imports much of itself (about 2 s on a laptop CPU) on a process's first optimiser
+    step; without this the first deep method's fit time would include it.
+    """
+    global _warmed_up
+    if _warmed_up:
+        return
+    import torch
+
+    layer = torch.nn.Linear(2, 1)
+    opt = torch.optim.Adam(layer.parameters())
+    layer(torch.zeros(1, 2)).sum().backward()
+    opt.step()
+    _warmed_up = True
+
+
 def _fit_one(spec, info, seed, data, params, key, verbose, want_figures, proto, split, out):
     """Fit and score one method × seed; return its run record (figures drawn if asked)."""
+    if info.deep:
+        _warm_up_torch()
     result = run_method(spec.method, data, params=params, seed=seed,
                         eval_split=key["eval_split"], verbose=verbose, keep_model=want_figures)
     stored = {k: v for k, v in result.params.items() if k != "verbose"}
