@@ -346,3 +346,11 @@ def test_mnist_protocol_shows_published_numbers(mnist_dir, tmp_path, monkeypatch
     assert "80.46" in md and "88.79" in md and "Chandar" in md
     html = (tmp_path / "report.html").read_text()
     assert 'class="published"' in html and "45.63" in html
+
+
+def test_a_variant_twin_does_not_give_a_plain_method_too_few_figures(digits, tmp_path):
+    res = bm.run_benchmark(digits, methods=["corrnet[L1+L2+L3+L4]", "corrnet"], seeds=[0],
+                           out_dir=tmp_path, method_params={"corrnet": {"epochs": 1}},
+                           verbose=False)
+    assert res.fitted == [("corrnet[L1+L2+L3+L4]", 0), ("corrnet", 0)]
+    assert (tmp_path / "figures" / "corrnet-right-from-left.png").is_file()

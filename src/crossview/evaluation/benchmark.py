@@ -446,9 +446,12 @@ def run_benchmark(data, methods=None, seeds=1, out_dir="benchmark", *, method_pa
                 if run is not None and _matches(run, key, want_figures, out):
                     log.info("reusing %s", path)
                     reused.append((spec.key, seed))
-                elif twin is not None and (twin.get("figures") is not None or not want_figures):
+                elif twin is not None and (not want_figures or (
+                        twin.get("figures") is not None
+                        and (spec.variant or twin["row"].get("variant") is None))):
                     # the same method, parameters and seed under another name (e.g. corrnet and
-                    # corrnet[L1+L2+L3+L4]): one fit serves both
+                    # corrnet[L1+L2+L3+L4]): one fit serves both (and its figures, if they are
+                    # the kinds this name needs)
                     log.info("%s seed %d is the same run as %s", spec.key, seed,
                              twin["key"]["spec"])
                     run = {**twin, "key": key, "same_as": twin["key"]["spec"],
