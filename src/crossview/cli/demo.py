@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from ..evaluation.tables import format_table
 from . import app
 
 #: the demo's CorrNet: small enough for a laptop CPU in seconds, good enough to show the idea
@@ -38,20 +39,6 @@ def run_demo(out: Path, verbose: bool = True, seed: int = 0) -> dict:
     summary = {name: r.metrics for name, r in results.items()}
     (out / "metrics.json").write_text(json.dumps(summary, indent=2))
     return {"metrics": summary, "figure": str(png)}
-
-
-def format_table(metrics: dict[str, dict]) -> str:
-    """A Markdown table: one row per method, the protocol's metrics as columns."""
-    cols = [("sum_corr", "sum corr", "{:.2f}"), ("canonical_sum_corr", "canonical", "{:.2f}"),
-            ("transfer_x_to_y", "X->Y %", "{:.1f}"), ("transfer_y_to_x", "Y->X %", "{:.1f}"),
-            ("mse_y_from_x", "MSE Y|X", "{:.4f}"), ("mse_x_from_y", "MSE X|Y", "{:.4f}"),
-            ("fit_seconds", "fit s", "{:.1f}")]
-    lines = ["| method | " + " | ".join(c[1] for c in cols) + " |",
-             "|---|" + "---|" * len(cols)]
-    for name, m in metrics.items():
-        cells = [fmt.format(m[key]) if key in m else "—" for key, _, fmt in cols]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 @app.command("demo")
