@@ -125,18 +125,19 @@ class CorrNet(DeepTwoViewModel):
         L1+L2+L3+L4).
     lam : weight of the correlation term L4.
     batch_norm, dropout : optional regularisation of the encoders' hidden layers.
-    epochs, batch_size, optimizer, learning_rate, weight_decay, patience, device, random_state,
-    verbose, checkpoint_dir, resume : training, passed to the shared trainer.
+    epochs, batch_size, optimizer, learning_rate, lr_schedule, weight_decay, patience, device,
+    random_state, verbose, checkpoint_dir, resume : training, passed to the shared trainer.
     """
 
     translates = True
 
     def __init__(self, n_components=50, x_hidden=(500, 300), y_hidden=None, activation="relu",
-                 view_activation=None, code_activation="identity", decoder_hidden=(), output_activation=None,
-                 loss_self=True, loss_from_x=True, loss_from_y=True, loss_corr=True, lam=2.0,
-                 batch_norm=False, dropout=0.0, epochs=50, batch_size=100, optimizer="adam",
-                 learning_rate=1e-3, weight_decay=0.0, patience=None, device="auto",
-                 random_state=None, verbose=True, checkpoint_dir=None, resume=False):
+                 view_activation=None, code_activation="identity", decoder_hidden=(),
+                 output_activation=None, loss_self=True, loss_from_x=True, loss_from_y=True,
+                 loss_corr=True, lam=2.0, batch_norm=False, dropout=0.0, epochs=50,
+                 batch_size=100, optimizer="adam", learning_rate=1e-3, lr_schedule="constant",
+                 weight_decay=0.0, patience=None, device="auto", random_state=None, verbose=True,
+                 checkpoint_dir=None, resume=False):
         self.n_components = n_components
         self.x_hidden = x_hidden
         self.y_hidden = y_hidden
@@ -156,6 +157,7 @@ class CorrNet(DeepTwoViewModel):
         self.batch_size = batch_size
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.patience = patience
         self.device = device

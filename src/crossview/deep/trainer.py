@@ -240,6 +240,7 @@ def train(
     batch_size: int = 100,
     optimizer: str = "adam",
     learning_rate: float = 1e-3,
+    lr_schedule: str = "constant",
     weight_decay: float = 0.0,
     patience: int | None = None,
     min_delta: float = 0.0,
@@ -257,6 +258,8 @@ def train(
     finite (else :class:`NonFiniteLossError` naming the epoch and the term), evaluate on
     ``val_data`` if given, keep the best weights (lowest validation ``"loss"``), stop after
     ``patience`` epochs without improvement, and write a checkpoint to ``checkpoint_dir`` if set.
+    ``lr_schedule="cosine"`` anneals the learning rate from ``learning_rate`` towards 0 over
+    ``epochs`` (set per epoch from the epoch number, so resuming needs no scheduler state).
     With ``resume=True`` and a checkpoint present, training continues where it stopped and ends
     with the same weights as an uninterrupted run with the same seed (on CPU).
     """
@@ -277,6 +280,8 @@ def train(
     gen.manual_seed(int(random_state) if random_state is not None else
                     int(torch.randint(0, 2**31 - 1, (1,)).item()))
     opt = _make_optimizer(optimizer, module.parameters(), learning_rate, weight_decay)
+    if lr_schedule not in ("constant", "cosine"):
+        raise CrossviewError(f"unknown lr_schedule {lr_schedule!r}; expected 'constant' or 'cosine'")
 
     history = History()
     best_state, best_score, bad_epochs, start_epoch = None, math.inf, 0, 0
@@ -303,6 +308,9 @@ def train(
     try:
         for epoch in range(start_epoch, epochs):
             module.train()
+            if lr_schedule == "cosine":
+                for group in opt.param_groups:
+                    group["lr"] = learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
             sums: dict[str, float] = {}
             for b, idx in enumerate(_batches(n, batch_size, gen, shuffle=True)):
                 batch = tuple(t[idx] for t in train_data)
