@@ -41,12 +41,26 @@ def test_codes_of_either_view_agree(data, fitted):
     assert np.all(column_correlations(Zx, Zy) > 0.9)
 
 
-def test_codes_use_zeros_for_the_missing_view(data, fitted):
+def test_missing_view_contributes_nothing(data, fitted):
     _, (Xt, Yt) = data
     net = fitted.module_
+    x = torch.from_numpy(Xt[:5])
     with torch.no_grad():
-        z = net.encode(torch.from_numpy(Xt[:5]), torch.zeros(5, Yt.shape[1]))
+        z = torch.sigmoid(net.contrib_x(x) + net.code_bias)
     assert np.allclose(fitted.transform(Xt[:5]), z.numpy())
+
+
+def test_one_layer_model_equals_zero_input():
+    """Without hidden layers, the code of X alone is a(W x + V 0 + b), as in the CorrNet paper."""
+    X, Y = translatable(n=300, seed=1)
+    m = MultimodalAE(n_components=4, x_hidden=(), epochs=2, batch_size=100, device="cpu",
+                     random_state=0).fit(X, Y)
+    net = m.module_
+    W, V = net.contrib_x.weight, net.contrib_y.weight
+    with torch.no_grad():
+        x = torch.from_numpy(X[:6])
+        ref = torch.sigmoid(x @ W.T + torch.zeros(6, Y.shape[1]) @ V.T + net.code_bias)
+    assert np.allclose(m.transform(X[:6]), ref.numpy(), atol=1e-6)
 
 
 def test_save_load_is_bit_identical(tmp_path, data, fitted):
