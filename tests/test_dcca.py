@@ -213,3 +213,20 @@ def test_same_seed_same_model(translation_data):
     kw = dict(n_components=3, x_hidden=(16,), epochs=2, batch_size=200, **FAST)
     a, b = DCCA(**kw).fit(X, Y), DCCA(**kw).fit(X, Y)
     assert np.array_equal(a.transform(Xt), b.transform(Xt))
+
+
+@pytest.mark.parametrize("name,cls_name,translates", [
+    ("dcca", "DCCA", False), ("dccae", "DCCAE", True), ("mae", "MultimodalAE", True),
+    ("mlpmap", "MLPMap", True)])
+def test_registry_entries_and_sklearn_params(name, cls_name, translates):
+    from crossview.deep.estimator import TRAIN_PARAMS
+    from crossview.registry import get, name_of
+
+    info = get(name)
+    cls = info.load()
+    assert cls.__name__ == cls_name and name_of(cls) == name
+    assert info.translates == translates == cls.translates
+    est = cls(epochs=3, random_state=7)
+    params = est.get_params()
+    assert set(TRAIN_PARAMS) <= set(params) and params["epochs"] == 3
+    assert clone(est).get_params() == params
