@@ -275,7 +275,8 @@ def summarise(rows):
 
 
 def markdown(summary, eval_on):
-    head = "| method | epochs | " + " | ".join(c[1] for c in COLUMNS) + " | paper (sum-corr, L->R, R->L) |"
+    head = ("| method | epochs | " + " | ".join(c[1] for c in COLUMNS)
+            + " | paper (sum-corr, L->R, R->L) |")
     lines = [f"Evaluated on: {eval_on}", "", head, "|" + "---|" * (len(COLUMNS) + 3)]
     for s in summary:
         cells = []

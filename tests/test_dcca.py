@@ -230,3 +230,12 @@ def test_registry_entries_and_sklearn_params(name, cls_name, translates):
     params = est.get_params()
     assert set(TRAIN_PARAMS) <= set(params) and params["epochs"] == 3
     assert clone(est).get_params() == params
+
+
+def test_dccae_resume_matches_uninterrupted(tmp_path, translation_data):
+    (X, Y), (Xt, _) = translation_data
+    kw = dict(n_components=3, x_hidden=(16,), batch_size=200, **FAST)
+    full = DCCAE(epochs=4, **kw).fit(X, Y)
+    DCCAE(epochs=2, checkpoint_dir=tmp_path, **kw).fit(X, Y)
+    resumed = DCCAE(epochs=4, checkpoint_dir=tmp_path, resume=True, **kw).fit(X, Y)
+    assert np.array_equal(resumed.predict(Xt), full.predict(Xt))

@@ -20,7 +20,8 @@ from .nets import as_sizes, mlp
 
 
 def _inv_sqrt_sym(S: np.ndarray, floor: float = 1e-12) -> np.ndarray:
-    """Symmetric inverse square root of a symmetric positive definite matrix (eigenvalues clamped)."""
+    """Symmetric inverse square root of a symmetric positive definite matrix (eigenvalues
+    clamped below at ``floor``)."""
     lam, V = np.linalg.eigh(S)
     return (V / np.sqrt(np.maximum(lam, floor))) @ V.T
 
@@ -28,10 +29,10 @@ def _inv_sqrt_sym(S: np.ndarray, floor: float = 1e-12) -> np.ndarray:
 def _linear_cca(Fx: np.ndarray, Fy: np.ndarray, eps: float):
     """Regularised linear CCA of two code matrices, in float64.
 
-    Hotelling (1936) in the whitening form of Andrew et al. 2013, sec. 2: with
+    Hotelling (1936) in the whitening form used by Andrew et al. 2013 (sec. 2): with
     S11 = Cx'Cx/(n-1) + eps I, S22 likewise and S12 = Cx'Cy/(n-1) on centred codes, the SVD
     T = S11^{-1/2} S12 S22^{-1/2} = U diag(rho) V' gives the projections
-    Wx = S11^{-1/2} U and Wy = S22^{-1/2} V (their eq. 6). Returns
+    Wx = S11^{-1/2} U and Wy = S22^{-1/2} V. Returns
     ``(x_mean, Wx, y_mean, Wy, rho)`` with ``min(dx, dy)`` components, largest ``rho`` first.
     """
     Fx = np.asarray(Fx, dtype=np.float64)
@@ -74,7 +75,7 @@ class _DCCANet(nn.Module):
 
 
 class _DCCAENet(_DCCANet):
-    """DCCA encoders plus one decoder per view (Wang et al. 2015, DCCAE, eq. 3).
+    """DCCA encoders plus one decoder per view (Wang et al. 2015, the DCCAE objective).
 
     loss = -(1/k) sum_i rho_i + lam * (rec_x + rec_y) / 2, where rho are the batch canonical
     correlations of the k code units and rec_v is view v's squared reconstruction error
@@ -109,12 +110,13 @@ class DCCA(DeepTwoViewModel):
     Andrew, Arora, Bilmes and Livescu 2013, "Deep Canonical Correlation Analysis", ICML. Each
     view goes through its own MLP (``x_hidden``/``y_hidden`` hidden layers, ``n_components``
     linear outputs); training maximises the total canonical correlation of each minibatch,
-    corr(H1, H2) = ||S11^{-1/2} S12 S22^{-1/2}||_tr (their eq. 10), with ridge ``eps`` (r1 = r2)
-    on the covariances. After training a linear CCA is fitted on the codes of the whole training
-    set (their sec. 2); with ``final_cca=True`` :meth:`transform` / :meth:`transform_y` return
-    the codes projected on its canonical directions, so column j of both views is the j-th
-    canonical pair (what sum correlation and transfer measure); with ``final_cca=False`` they
-    return the raw network outputs, which are correlated but not aligned.
+    corr(H1, H2) = ||S11^{-1/2} S12 S22^{-1/2}||_tr (the trace norm, their sec. 3), with ridge
+    ``eps`` (r1 = r2) on the covariances. After training a linear CCA is fitted on the codes of
+    the whole training set (their sec. 3); with ``final_cca=True`` :meth:`transform` /
+    :meth:`transform_y` return the codes projected on its canonical directions, so column j of
+    both views is the j-th canonical pair (what sum correlation and transfer measure); with
+    ``final_cca=False`` they return the raw network outputs, which are correlated but not
+    aligned.
 
     DCCA learns no decoder, so it does not translate (``predict`` raises); see :class:`DCCAE`.
 
@@ -207,12 +209,12 @@ class DCCA(DeepTwoViewModel):
         return ((F.astype(np.float64) - mean) @ weights).astype(np.float32)
 
     def transform(self, X):
-        """Return the code of view X (canonical variates if ``final_cca``), shape (n, n_components)."""
+        """Return the code of view X (canonical variates if ``final_cca``), (n, n_components)."""
         F = self._run(self.module_.encoder_x, self._check_x(X))
         return self._project(F, self.x_mean_, self.x_weights_)
 
     def transform_y(self, Y):
-        """Return the code of view Y (canonical variates if ``final_cca``), shape (n, n_components)."""
+        """Return the code of view Y (canonical variates if ``final_cca``), (n, n_components)."""
         F = self._run(self.module_.encoder_y, self._check_y(Y))
         return self._project(F, self.y_mean_, self.y_weights_)
 
@@ -231,7 +233,7 @@ class DCCAE(DCCA):
     """Deep canonically correlated autoencoders: DCCA plus a decoder per view; translates X <-> Y.
 
     Wang, Arora, Livescu and Bilmes 2015, "On Deep Multi-View Representation Learning", ICML,
-    eq. (3): the DCCA encoders f, g are trained together with decoders p, q that reconstruct
+    the DCCAE model: the DCCA encoders f, g are trained together with decoders p, q that reconstruct
     each view from its own code. Here the objective is scaled so that ``lam`` weighs two
     quantities on the same [0, 1] scale::
 

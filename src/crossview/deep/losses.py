@@ -79,7 +79,7 @@ class _InvSqrtm(torch.autograd.Function):
 
 def inv_sqrtm(A: torch.Tensor, floor: float = 1e-12) -> torch.Tensor:
     """Return ``A^{-1/2}`` of a symmetric positive (semi)definite matrix, eigenvalues clamped at
-    ``floor``, with a gradient that stays finite when eigenvalues coincide (see :class:`_InvSqrtm`)."""
+    ``floor``, with a gradient that stays finite when eigenvalues coincide (:class:`_InvSqrtm`)."""
     return _InvSqrtm.apply(A, floor)
 
 
@@ -87,7 +87,7 @@ def canonical_correlations(hx: torch.Tensor, hy: torch.Tensor, eps: float = 1e-4
                            eps_y: float | None = None, floor: float = 1e-12) -> torch.Tensor:
     """All canonical correlations of a batch of paired codes, largest first (differentiable).
 
-    Andrew et al. 2013, "Deep Canonical Correlation Analysis" (ICML), sec. 2: with centred codes
+    Andrew et al. 2013, "Deep Canonical Correlation Analysis" (ICML), sec. 2-3: with centred codes
     H1, H2 (rows = samples), S11 = H1'H1/(m-1) + r1 I, S22 = H2'H2/(m-1) + r2 I,
     S12 = H1'H2/(m-1), the canonical correlations are the singular values of
     T = S11^{-1/2} S12 S22^{-1/2}. ``eps`` is r1 and ``eps_y`` is r2 (default: ``eps``).
@@ -117,10 +117,10 @@ def cca_loss(hx: torch.Tensor, hy: torch.Tensor, n_components: int | None = None
              eps: float = 1e-4, eps_y: float | None = None, floor: float = 1e-12) -> torch.Tensor:
     """Minus the total canonical correlation of a batch: the DCCA objective to minimise.
 
-    Andrew et al. 2013, sec. 2, eq. (10): corr(H1, H2) = ||T||_tr = trace((T'T)^{1/2}), the sum
+    Andrew et al. 2013, sec. 3: corr(H1, H2) = ||T||_tr = trace((T'T)^{1/2}), the sum
     of all singular values of T = S11^{-1/2} S12 S22^{-1/2} (see :func:`canonical_correlations`
     for S11, S22, S12 and the regularisers ``eps`` = r1, ``eps_y`` = r2). With ``n_components=k``
-    only the top k correlations are summed (their sec. 3, the "k < o" variant). The result lies
+    only the top k correlations are summed (their "k < o" case). The result lies
     in ``[-min(k, o1, o2), 0]`` up to the regularisation, which pulls it slightly towards 0.
     """
     corr = canonical_correlations(hx, hy, eps=eps, eps_y=eps_y, floor=floor)

@@ -34,7 +34,7 @@ class MLPMap(DeepTwoViewModel):
 
     A multilayer perceptron regression between embedding spaces, the non-linear counterpart of
     the linear translation matrix of Mikolov, Le and Sutskever 2013 ("Exploiting similarities
-    among languages for machine translation", eq. 2: min_W sum_i ||W x_i - y_i||^2); with
+    among languages for machine translation": min_W sum_i ||W x_i - y_i||^2); with
     ``loss="cosine"`` it minimises 1 - cos(f(x_i), y_i), the objective that matches retrieval by
     cosine similarity (Xing et al. 2015). ``hidden=()`` gives an affine map.
 

@@ -76,7 +76,7 @@ class MultimodalAE(DeepTwoViewModel):
     reconstructed from each code, so the loss is the sum of three terms ``rec_both``,
     ``rec_from_x``, ``rec_from_y`` (each the squared error summed over the features of both
     views, averaged over rows; deterministic, rather than dropping a view at random). This is
-    CorrNet's reconstruction objective (Chandar et al. 2016, eq. 2) without its correlation term.
+    CorrNet's reconstruction objective (Chandar et al. 2016) without its correlation term.
 
     A missing view contributes nothing to the shared layer: with no hidden layers that is
     exactly a zero input, as in the papers. With hidden layers, feeding zeros through a view's
