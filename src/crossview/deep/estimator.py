@@ -23,6 +23,7 @@ class DeepTwoViewModel(TwoViewModel):
     Subclasses store their hyperparameters in ``__init__`` (including every name in
     :data:`TRAIN_PARAMS`) and implement ``_build_module(n_x, n_y) -> nn.Module`` whose
     ``forward(x, y)`` returns a dict of named loss terms with ``"loss"``. They may override
+    ``_before_fit(X, Y)`` (checks or statistics the network needs, e.g. a view's variance),
     ``_after_fit(X, Y)`` (e.g. a final linear CCA) and ``_extra_state`` / ``_load_extra_state``.
     """
 
@@ -30,6 +31,9 @@ class DeepTwoViewModel(TwoViewModel):
 
     def _build_module(self, n_x: int, n_y: int) -> torch.nn.Module:  # pragma: no cover
         raise NotImplementedError
+
+    def _before_fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        """Hook run on the validated float32 training views before the network is built."""
 
     def _after_fit(self, X: np.ndarray, Y: np.ndarray) -> None:
         """Hook run after training on the float32 training views."""
@@ -59,6 +63,7 @@ class DeepTwoViewModel(TwoViewModel):
         if self.batch_size > X.shape[0]:
             raise CrossviewError(
                 f"batch_size={self.batch_size} is larger than the {X.shape[0]} training rows")
+        self._before_fit(X, Y)
         seed_everything(self.random_state)
         self.module_ = self._build_module(X.shape[1], Y.shape[1])
         self.history_ = train(self.module_, (torch.from_numpy(X), torch.from_numpy(Y)), val,

@@ -30,3 +30,113 @@ def mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     smaller for MNIST halves and let the correlation term dominate.
     """
     return ((pred - target) ** 2).sum(dim=1).mean()
+
+
+def mae(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error per sample: absolute error summed over features, averaged over rows.
+
+    The L1 counterpart of :func:`mse` (same per-sample scaling), robust to outlying targets.
+    """
+    return (pred - target).abs().sum(dim=1).mean()
+
+
+def cosine_distance(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Mean cosine distance ``1 - cos(pred_i, target_i)`` over rows (0 when the directions agree).
+
+    The usual loss for maps between word-embedding spaces, where only directions matter
+    (e.g. Xing et al. 2015, "Normalized word embedding and orthogonal transform", NAACL).
+    """
+    return (1.0 - torch.nn.functional.cosine_similarity(pred, target, dim=1, eps=eps)).mean()
+
+
+class _InvSqrtm(torch.autograd.Function):
+    """Symmetric inverse square root ``A^{-1/2} = V diag(lam^{-1/2}) V^T`` with a stable gradient.
+
+    The forward pass uses ``torch.linalg.eigh`` with eigenvalues clamped below at ``floor``. The
+    backward pass does not differentiate through the eigenvectors (their gradient has
+    ``1/(lam_i - lam_j)`` factors that explode when two eigenvalues nearly coincide); it uses
+    the Daleckii-Krein formula for a matrix function f(A) = V f(Lam) V^T:
+    ``dA = V (K o (V^T dF V)) V^T`` with the divided differences
+    ``K_ij = (f(lam_i) - f(lam_j)) / (lam_i - lam_j)``, which for f = lam^{-1/2} is exactly
+    ``-1 / (s_i s_j (s_i + s_j))`` with ``s = sqrt(lam)`` — no subtraction, no cancellation,
+    equal to f'(lam) = -lam^{-3/2}/2 on the diagonal.
+    """
+
+    @staticmethod
+    def forward(ctx, A, floor):
+        lam, V = torch.linalg.eigh(A)
+        s = lam.clamp_min(floor).sqrt()
+        ctx.save_for_backward(s, V)
+        return (V / s) @ V.transpose(-1, -2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        s, V = ctx.saved_tensors
+        K = -1.0 / (s[:, None] * s[None, :] * (s[:, None] + s[None, :]))
+        G = 0.5 * (grad + grad.transpose(-1, -2))
+        return V @ (K * (V.transpose(-1, -2) @ G @ V)) @ V.transpose(-1, -2), None
+
+
+def inv_sqrtm(A: torch.Tensor, floor: float = 1e-12) -> torch.Tensor:
+    """Return ``A^{-1/2}`` of a symmetric positive (semi)definite matrix, eigenvalues clamped at
+    ``floor``, with a gradient that stays finite when eigenvalues coincide (:class:`_InvSqrtm`)."""
+    return _InvSqrtm.apply(A, floor)
+
+
+def canonical_correlations(hx: torch.Tensor, hy: torch.Tensor, eps: float = 1e-4,
+                           eps_y: float | None = None, floor: float = 1e-12) -> torch.Tensor:
+    """All canonical correlations of a batch of paired codes, largest first (differentiable).
+
+    Andrew et al. 2013, "Deep Canonical Correlation Analysis" (ICML), sec. 2-3: with centred codes
+    H1, H2 (rows = samples), S11 = H1'H1/(m-1) + r1 I, S22 = H2'H2/(m-1) + r2 I,
+    S12 = H1'H2/(m-1), the canonical correlations are the singular values of
+    T = S11^{-1/2} S12 S22^{-1/2}. ``eps`` is r1 and ``eps_y`` is r2 (default: ``eps``).
+    Works in float32 and float64 (the result has the codes' dtype).
+    """
+    if hx.dim() != 2 or hy.dim() != 2 or hx.shape[0] != hy.shape[0]:
+        raise ValueError(f"expected two (batch, units) tensors with the same batch size, got "
+                         f"{tuple(hx.shape)} and {tuple(hy.shape)}")
+    m = hx.shape[0]
+    if m < 2:
+        raise ValueError(f"canonical correlations need a batch of at least 2 rows, got {m}")
+    r1 = float(eps)
+    r2 = float(eps if eps_y is None else eps_y)
+    cx = hx - hx.mean(dim=0, keepdim=True)
+    cy = hy - hy.mean(dim=0, keepdim=True)
+    eye_x = torch.eye(hx.shape[1], dtype=hx.dtype, device=hx.device)
+    eye_y = torch.eye(hy.shape[1], dtype=hy.dtype, device=hy.device)
+    sxx = cx.T @ cx / (m - 1) + r1 * eye_x
+    syy = cy.T @ cy / (m - 1) + r2 * eye_y
+    sxy = cx.T @ cy / (m - 1)
+    T = inv_sqrtm(sxx, floor) @ sxy @ inv_sqrtm(syy, floor)
+    # svdvals' gradient is U diag(g) V^T: finite even for repeated or zero singular values
+    return torch.linalg.svdvals(T)
+
+
+def cca_loss(hx: torch.Tensor, hy: torch.Tensor, n_components: int | None = None,
+             eps: float = 1e-4, eps_y: float | None = None, floor: float = 1e-12) -> torch.Tensor:
+    """Minus the total canonical correlation of a batch: the DCCA objective to minimise.
+
+    Andrew et al. 2013, sec. 3: corr(H1, H2) = ||T||_tr = trace((T'T)^{1/2}), the sum
+    of all singular values of T = S11^{-1/2} S12 S22^{-1/2} (see :func:`canonical_correlations`
+    for S11, S22, S12 and the regularisers ``eps`` = r1, ``eps_y`` = r2). With ``n_components=k``
+    only the top k correlations are summed (their "k < o" case). The result lies
+    in ``[-min(k, o1, o2), 0]`` up to the regularisation, which pulls it slightly towards 0.
+    """
+    corr = canonical_correlations(hx, hy, eps=eps, eps_y=eps_y, floor=floor)
+    if n_components is not None:
+        if int(n_components) < 1:
+            raise ValueError(f"n_components must be at least 1, got {n_components}")
+        corr = corr[: int(n_components)]
+    return -corr.sum()
+
+
+def relative_mse(pred: torch.Tensor, target: torch.Tensor,
+                 total_variance: torch.Tensor | float) -> torch.Tensor:
+    """Reconstruction error as a fraction of the target's variance: :func:`mse` / total variance.
+
+    ``total_variance`` is the sum over features of the target view's variance (on the training
+    data). The result is about 1 for a predictor that outputs the mean and 0 for a perfect one,
+    whatever the number or scale of the features, so it can be weighed against a correlation.
+    """
+    return mse(pred, target) / total_variance
