@@ -70,7 +70,7 @@ def test_gradients_reach_the_encoders(term, reached):
 
 def test_zero_view_code_equals_feeding_zeros():
     X, Y = _views()
-    m = CorrNet(**SMALL).fit(X, Y)
+    m = CorrNet(**SMALL, standardize_codes=False).fit(X, Y)
     full = m.transform_joint(X, np.zeros_like(Y))
     np.testing.assert_allclose(m.transform(X), full, rtol=1e-5, atol=1e-6)
 
@@ -116,6 +116,20 @@ def test_nan_guard_fires_on_a_poisoned_batch(monkeypatch):
     monkeypatch.setattr(CorrNet, "_build_module", poisoned)
     with pytest.raises(NonFiniteLossError, match="epoch 1, batch"):
         CorrNet(**dict(SMALL, epochs=2)).fit(X, Y)
+
+
+def test_standardized_codes_have_training_mean_0_std_1_and_same_correlations():
+    from crossview.evaluation import sum_correlation
+
+    X, Y = _views()
+    m = CorrNet(**dict(SMALL, epochs=3)).fit(X, Y)
+    zx, zy = m.transform(X), m.transform_y(Y)
+    np.testing.assert_allclose(zx.mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(zx.std(0), 1, atol=1e-3)
+    np.testing.assert_allclose(zy.std(0), 1, atol=1e-3)
+    raw = m.set_params(standardize_codes=False)
+    assert sum_correlation(zx, zy) == pytest.approx(
+        sum_correlation(raw.transform(X), raw.transform_y(Y)), abs=1e-4)
 
 
 def test_bad_input_is_clear():

@@ -125,6 +125,13 @@ class CorrNet(DeepTwoViewModel):
         L1+L2+L3+L4).
     lam : weight of the correlation term L4.
     batch_norm, dropout : optional regularisation of the encoders' hidden layers.
+    standardize_codes : if True (default), ``transform`` and ``transform_y`` return each view's
+        code standardised per dimension with that view's training mean and standard deviation.
+        The correlation objective fixes codes only up to a per-dimension scale and shift, so
+        the two views' raw codes can sit at different offsets; standardising them (as DCCA's
+        final CCA does) makes codes of X and Y directly comparable, e.g. for a classifier trained
+        on one view and applied to the other. Correlations are unchanged. ``False`` returns the
+        paper's raw codes h(x, 0) and h(0, y). Translation (``predict``) is unaffected.
     epochs, batch_size, optimizer, learning_rate, lr_schedule, weight_decay, patience, device,
     random_state, verbose, checkpoint_dir, resume : training, passed to the shared trainer.
     """
@@ -134,7 +141,8 @@ class CorrNet(DeepTwoViewModel):
     def __init__(self, n_components=50, x_hidden=(500, 300), y_hidden=None, activation="relu",
                  view_activation=None, code_activation="identity", decoder_hidden=(),
                  output_activation=None, loss_self=True, loss_from_x=True, loss_from_y=True,
-                 loss_corr=True, lam=2.0, batch_norm=False, dropout=0.0, epochs=50,
+                 loss_corr=True, lam=2.0, batch_norm=False, dropout=0.0, standardize_codes=True,
+                 epochs=50,
                  batch_size=100, optimizer="adam", learning_rate=1e-3, lr_schedule="constant",
                  weight_decay=0.0, patience=None, device="auto", random_state=None, verbose=True,
                  checkpoint_dir=None, resume=False):
@@ -153,6 +161,7 @@ class CorrNet(DeepTwoViewModel):
         self.lam = lam
         self.batch_norm = batch_norm
         self.dropout = dropout
+        self.standardize_codes = standardize_codes
         self.epochs = epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
@@ -194,19 +203,43 @@ class CorrNet(DeepTwoViewModel):
                              self.output_activation, self._losses(), self.lam,
                              bool(self.batch_norm), float(self.dropout))
 
+    # ---- code statistics (for standardize_codes) -------------------------------------------
+    def _after_fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        """Record each view's training code mean and standard deviation."""
+        zx = self._run(lambda t: self.module_.encode(t, None), X).astype(np.float64)
+        zy = self._run(lambda t: self.module_.encode(None, t), Y).astype(np.float64)
+        self.code_mean_x_, self.code_std_x_ = zx.mean(0), zx.std(0)
+        self.code_mean_y_, self.code_std_y_ = zy.mean(0), zy.std(0)
+
+    def _extra_state(self):
+        names = ("code_mean_x_", "code_std_x_", "code_mean_y_", "code_std_y_")
+        return {n: getattr(self, n) for n in names}, {}
+
+    def _load_extra_state(self, arrays, extra):
+        for name, value in arrays.items():
+            setattr(self, name, np.asarray(value))
+
+    def _standardize(self, Z: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+        if not self.standardize_codes:
+            return Z
+        scale = np.where(std > 1e-12, std, 1.0)
+        return ((Z - mean) / scale).astype(np.float32)
+
     # ---- codes and translations ------------------------------------------------------------
     def transform(self, X) -> np.ndarray:
-        """Return the common code of X alone, h(x, 0)."""
+        """Return the common code of X alone, h(x, 0) (standardised if ``standardize_codes``)."""
         X = self._check_x(X)
-        return self._run(lambda t: self.module_.encode(t, None), X)
+        Z = self._run(lambda t: self.module_.encode(t, None), X)
+        return self._standardize(Z, self.code_mean_x_, self.code_std_x_)
 
     def transform_y(self, Y) -> np.ndarray:
-        """Return the common code of Y alone, h(0, y)."""
+        """Return the common code of Y alone, h(0, y) (standardised if ``standardize_codes``)."""
         Y = self._check_y(Y)
-        return self._run(lambda t: self.module_.encode(None, t), Y)
+        Z = self._run(lambda t: self.module_.encode(None, t), Y)
+        return self._standardize(Z, self.code_mean_y_, self.code_std_y_)
 
     def transform_joint(self, X, Y) -> np.ndarray:
-        """Return the common code of both views together, h(x, y)."""
+        """Return the raw common code of both views together, h(x, y)."""
         X, Y = self._check_x(X), self._check_y(Y)
         if X.shape[0] != Y.shape[0]:
             raise CrossviewError(f"X has {X.shape[0]} rows and Y {Y.shape[0]}; expected the same")
