@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from ..base import CrossviewError
-from .estimator import DeepTwoViewModel
+from .estimator import DeepTwoViewModel, StandardizedCodesMixin
 from .losses import correlation_sum, mse
 from .nets import activation, as_sizes, mlp
 
@@ -104,7 +104,7 @@ class CorrNetModule(nn.Module):
         return out
 
 
-class CorrNet(DeepTwoViewModel):
+class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
     """Deep Correlational Neural Network: a common code of two views that also translates.
 
     Parameters
@@ -203,40 +203,20 @@ class CorrNet(DeepTwoViewModel):
                              self.output_activation, self._losses(), self.lam,
                              bool(self.batch_norm), float(self.dropout))
 
-    # ---- code statistics (for standardize_codes) -------------------------------------------
-    def _after_fit(self, X: np.ndarray, Y: np.ndarray) -> None:
-        """Record each view's training code mean and standard deviation."""
-        zx = self._run(lambda t: self.module_.encode(t, None), X).astype(np.float64)
-        zy = self._run(lambda t: self.module_.encode(None, t), Y).astype(np.float64)
-        self.code_mean_x_, self.code_std_x_ = zx.mean(0), zx.std(0)
-        self.code_mean_y_, self.code_std_y_ = zy.mean(0), zy.std(0)
+    def _raw_code_x(self, t: torch.Tensor) -> torch.Tensor:
+        return self.module_.encode(t, None)
 
-    def _extra_state(self):
-        names = ("code_mean_x_", "code_std_x_", "code_mean_y_", "code_std_y_")
-        return {n: getattr(self, n) for n in names}, {}
-
-    def _load_extra_state(self, arrays, extra):
-        for name, value in arrays.items():
-            setattr(self, name, np.asarray(value))
-
-    def _standardize(self, Z: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-        if not self.standardize_codes:
-            return Z
-        scale = np.where(std > 1e-12, std, 1.0)
-        return ((Z - mean) / scale).astype(np.float32)
+    def _raw_code_y(self, t: torch.Tensor) -> torch.Tensor:
+        return self.module_.encode(None, t)
 
     # ---- codes and translations ------------------------------------------------------------
     def transform(self, X) -> np.ndarray:
         """Return the common code of X alone, h(x, 0) (standardised if ``standardize_codes``)."""
-        X = self._check_x(X)
-        Z = self._run(lambda t: self.module_.encode(t, None), X)
-        return self._standardize(Z, self.code_mean_x_, self.code_std_x_)
+        return self._codes(self._check_x(X), "x")
 
     def transform_y(self, Y) -> np.ndarray:
         """Return the common code of Y alone, h(0, y) (standardised if ``standardize_codes``)."""
-        Y = self._check_y(Y)
-        Z = self._run(lambda t: self.module_.encode(None, t), Y)
-        return self._standardize(Z, self.code_mean_y_, self.code_std_y_)
+        return self._codes(self._check_y(Y), "y")
 
     def transform_joint(self, X, Y) -> np.ndarray:
         """Return the raw common code of both views together, h(x, y)."""

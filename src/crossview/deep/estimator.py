@@ -123,3 +123,39 @@ class DeepTwoViewModel(TwoViewModel):
         self.history_ = History.from_dict(extra.get("history", {}))
         self._load_extra_state({k[6:]: v for k, v in arrays.items() if k.startswith("extra.")},
                                extra)
+
+
+class StandardizedCodesMixin:
+    """Per-view code standardisation for deep models whose two views' codes share one space.
+
+    Objectives built on correlation or on reconstruction from either view alone fix each code
+    dimension only up to a view-specific scale and shift, so the codes of X alone and of Y alone
+    can sit at different offsets. With ``standardize_codes=True`` the mixin records each view's
+    training code mean and standard deviation after fit, and ``transform`` / ``transform_y``
+    return standardised codes (correlations are unchanged). The class defines
+    ``_raw_code_x(t)`` and ``_raw_code_y(t)`` (tensor -> tensor).
+    """
+
+    _CODE_STATS = ("code_mean_x_", "code_std_x_", "code_mean_y_", "code_std_y_")
+
+    def _after_fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        zx = self._run(self._raw_code_x, X).astype(np.float64)
+        zy = self._run(self._raw_code_y, Y).astype(np.float64)
+        self.code_mean_x_, self.code_std_x_ = zx.mean(0), zx.std(0)
+        self.code_mean_y_, self.code_std_y_ = zy.mean(0), zy.std(0)
+
+    def _extra_state(self):
+        return {n: getattr(self, n) for n in self._CODE_STATS}, {}
+
+    def _load_extra_state(self, arrays, extra):
+        for name in self._CODE_STATS:
+            setattr(self, name, np.asarray(arrays[name]))
+
+    def _codes(self, A: np.ndarray, view: str) -> np.ndarray:
+        """Codes of one view alone, standardised if ``standardize_codes``."""
+        fn = self._raw_code_x if view == "x" else self._raw_code_y
+        Z = self._run(fn, A)
+        if not self.standardize_codes:
+            return Z
+        mean, std = getattr(self, f"code_mean_{view}_"), getattr(self, f"code_std_{view}_")
+        return ((Z - mean) / np.where(std > 1e-12, std, 1.0)).astype(np.float32)

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from ..base import CrossviewError
-from .estimator import DeepTwoViewModel
+from .estimator import DeepTwoViewModel, StandardizedCodesMixin
 from .losses import mse
 from .nets import activation as make_activation
 from .nets import as_sizes, mlp
@@ -59,7 +59,7 @@ class _MAENet(nn.Module):
         return {"loss": sum(terms.values()), **terms}
 
 
-class MultimodalAE(DeepTwoViewModel):
+class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
     """Multimodal autoencoder: a shared code that either view alone can fill; translates X <-> Y.
 
     Ngiam, Khosla, Kim, Nam, Lee and Ng 2011, "Multimodal Deep Learning", ICML, sec. 3.2 (the
@@ -100,6 +100,10 @@ class MultimodalAE(DeepTwoViewModel):
         Activation of the shared code layer ('sigmoid', as in both papers; None: linear).
     output_activation : str or None
         Activation of the decoders' last layer (e.g. 'sigmoid' for pixels in [0, 1]).
+    standardize_codes : bool
+        Standardise each view's code with its training mean and standard deviation (default);
+        see :class:`~crossview.deep.estimator.StandardizedCodesMixin`. ``False`` gives the raw
+        codes. Translation is unaffected.
     epochs, batch_size, optimizer, learning_rate, weight_decay, patience, device, random_state,
     verbose, checkpoint_dir, resume
         Passed to :func:`crossview.deep.trainer.train`.
@@ -108,7 +112,8 @@ class MultimodalAE(DeepTwoViewModel):
     translates = True
 
     def __init__(self, n_components=50, x_hidden=(500,), y_hidden=None, activation="relu",
-                 code_activation="sigmoid", output_activation=None, epochs=40, batch_size=100,
+                 code_activation="sigmoid", output_activation=None, standardize_codes=True,
+                 epochs=40, batch_size=100,
                  optimizer="adam", learning_rate=1e-3, weight_decay=0.0, patience=None,
                  device="auto", random_state=None, verbose=False, checkpoint_dir=None,
                  resume=False):
@@ -118,6 +123,7 @@ class MultimodalAE(DeepTwoViewModel):
         self.activation = activation
         self.code_activation = code_activation
         self.output_activation = output_activation
+        self.standardize_codes = standardize_codes
         self.epochs = epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
@@ -141,11 +147,17 @@ class MultimodalAE(DeepTwoViewModel):
 
     def transform(self, X):
         """Return the shared code computed from view X alone, shape (n, n_components)."""
-        return self._run(self.module_.encode_x, self._check_x(X))
+        return self._codes(self._check_x(X), "x")
 
     def transform_y(self, Y):
         """Return the shared code computed from view Y alone, shape (n, n_components)."""
-        return self._run(self.module_.encode_y, self._check_y(Y))
+        return self._codes(self._check_y(Y), "y")
+
+    def _raw_code_x(self, t):
+        return self.module_.encode_x(t)
+
+    def _raw_code_y(self, t):
+        return self.module_.encode_y(t)
 
     def predict(self, X):
         """Translate view X into view Y: decode Y from the code of X alone."""
