@@ -64,7 +64,11 @@ def available() -> dict[str, MethodInfo]:
     out = {}
     for name, info in METHODS.items():
         module = info.target.partition(":")[0]
-        if importlib.util.find_spec(module) is not None:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:  # find_spec imports the parent package, which may be absent
+            found = False
+        if found:
             out[name] = info
     return out
 
