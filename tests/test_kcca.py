@@ -89,13 +89,15 @@ def test_auto_picks_solver_by_memory(rng, caplog):
     with pytest.raises(CrossviewError, match="needs about .* MB, more than max_memory_mb"):
         KernelCCA(method="exact", max_memory_mb=tiny).fit(X, Y)
     assert exact_memory_mb(50_000) > 40_000  # the documented scale: tens of GB
+    # more rows than landmarks: Nystrom, even when the exact solver would fit in memory
+    assert KernelCCA(n_landmarks=50, random_state=0).fit(X, Y).method_ == "nystrom"
 
 
 def test_median_heuristic_gamma(rng):
     X, Y = views(rng, n=60)
     m = KernelCCA().fit(X, Y)
-    assert m.gamma_x_ == pytest.approx(4.0 / np.median(pdist(X, "sqeuclidean")))
-    assert m.gamma_y_ == pytest.approx(4.0 / np.median(pdist(Y, "sqeuclidean")))
+    assert m.gamma_x_ == pytest.approx(2.0 / np.median(pdist(X, "sqeuclidean")))
+    assert m.gamma_y_ == pytest.approx(2.0 / np.median(pdist(Y, "sqeuclidean")))
     m = KernelCCA(gamma=(0.1, 0.2)).fit(X, Y)
     assert (m.gamma_x_, m.gamma_y_) == (0.1, 0.2)
     m = KernelCCA(kernel="poly").fit(X, Y)
