@@ -310,8 +310,8 @@ def markdown(rows) -> str:
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['model']} | {r['library']} | — | — | — | — | — | — | — | — | — |"
-                         f" <!-- {r['error']} -->")
+            lines.append(f"| {r['model']} | {r['library']} | failed: {r['error'][:60]} |"
+                         + " — |" * 8)
             continue
         lines.append(
             f"| {r['model']} | {r['library']} | {r['n_train']:,} | {f(r['fit_s'], '.2f')} | "

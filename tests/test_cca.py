@@ -75,7 +75,8 @@ def test_alpha_is_scale_free(rng):
 def test_predict_is_least_squares_on_the_variates(rng):
     X, Y = planted(rng, n=400)
     m = CCA(n_components=2, alpha=1e-2).fit(X, Y)
-    for Z, target, pred in ((m.transform(X), Y, m.predict(X)), (m.transform_y(Y), X, m.predict_x(Y))):
+    for Z, target, pred in ((m.transform(X), Y, m.predict(X)),
+                            (m.transform_y(Y), X, m.predict_x(Y))):
         design = np.hstack([np.ones((Z.shape[0], 1)), Z])
         coef = np.linalg.lstsq(design, target, rcond=None)[0]
         np.testing.assert_allclose(pred, design @ coef, atol=1e-10)

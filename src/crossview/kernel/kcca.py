@@ -38,7 +38,7 @@ _NYSTROM_PAIRS = ((0, 0), (1, 1), (0, 1), (0, 3), (1, 2))
 
 def kernel_matrix(A: np.ndarray, B: np.ndarray, kernel: str, gamma: float, degree: int,
                   coef0: float, B_sqnorm: np.ndarray | None = None) -> np.ndarray:
-    """Return the kernel matrix ``K[i, j] = k(A_i, B_j)`` (float64, computed with one matrix product).
+    """Return the kernel matrix ``K[i, j] = k(A_i, B_j)`` (float64, from one matrix product).
 
     rbf: ``exp(-gamma ||a - b||^2)``; poly: ``(gamma <a, b> + coef0)^degree``; linear: ``<a, b>``.
     """
@@ -157,7 +157,8 @@ class KernelCCA(TransformingTwoViewModel):
     degree : int, default 3
         Degree of the polynomial kernel.
     coef0 : float, default 1
-        Constant of the polynomial kernel.
+        Constant of the polynomial kernel (``>= 0``, which keeps the kernel positive
+        semi-definite).
     alpha : float, default 3e-5
         Ridge on each view's feature covariance, relative to its total variance: the ridge is
         ``alpha * trace(cov(Phi))`` (``trace(cov(Phi)) = trace(H K H) / (n-1)`` does not depend on
@@ -198,6 +199,15 @@ class KernelCCA(TransformingTwoViewModel):
         ``predict(X) = mean_y_ + transform(X) @ coef_xy_``.
     reg_x_, reg_y_ : float
         Absolute ridges added to the feature covariances.
+
+    Notes
+    -----
+    With ``kernel="linear"`` the exact solution is linear CCA with the same ridge: for views of
+    equal width ``d``, ``KernelCCA(kernel="linear", alpha=a / d)`` gives the correlations of
+    ``CCA(alpha=a)`` (whose ridge is relative to the *mean* variance, not the total).
+    ``predict`` / ``predict_x`` translate through the shared space exactly as in
+    :class:`crossview.linear.CCA`: least squares from the training variates of one view to the
+    raw features of the other, computed from moments accumulated during the fit.
     """
 
     translates = True
@@ -329,7 +339,7 @@ class KernelCCA(TransformingTwoViewModel):
         self.reg_y_ = float(self.alpha) * float(Cyy_diag.sum())
         Wx = 1.0 / np.sqrt(Cxx_diag + self.reg_x_)
         Wy = 1.0 / np.sqrt(Cyy_diag + self.reg_y_)
-        Ax, Ay, corr = cca_from_covariances(Wx, Wy, Cxy, k, solver="eigh")
+        Ax, Ay, corr = cca_from_covariances(Wx, Wy, Cxy, k, solver="eigh", overwrite_cxy=True)
         del Cxy
         Xc, Yc = X - self.mean_x_, Y - self.mean_y_
         self.coef_xy_ = least_squares_map(Ax, Cxx_diag, sx[:, None] * (Vx.T @ Yc) / (n - 1))
@@ -429,7 +439,7 @@ class KernelCCA(TransformingTwoViewModel):
         return self.transform_y(Y) @ self.coef_yx_ + self.mean_x_
 
     def score(self, X, Y):
-        """Return the sum over components of the correlation of ``transform(X)`` and ``transform_y(Y)``."""
+        """Return the summed correlations of matching columns of the codes of X and of Y."""
         return float(np.sum(column_correlations(self.transform(X), self.transform_y(Y))))
 
     # ------------------------------------------------------------------ model files

@@ -12,7 +12,7 @@ import scipy.linalg
 from ..base import CrossviewError, TwoViewModel
 
 class TransformingTwoViewModel(TwoViewModel):
-    """A :class:`TwoViewModel` whose ``transform`` gives codes: tells scikit-learn it is a transformer.
+    """A :class:`TwoViewModel` whose ``transform`` gives codes; scikit-learn sees a transformer.
 
     (scikit-learn >= 1.6 refuses to run its transformer checks on an estimator with
     ``transform`` but no ``transformer_tags``.) Sparse input is accepted because
@@ -138,7 +138,8 @@ def fix_signs(x_weights: np.ndarray, y_weights: np.ndarray) -> None:
     y_weights *= signs
 
 
-def cca_from_covariances(Wx, Wy, Cxy: np.ndarray, n_components: int, solver: str = "svd"):
+def cca_from_covariances(Wx, Wy, Cxy: np.ndarray, n_components: int, solver: str = "svd",
+                         overwrite_cxy: bool = False):
     """Solve CCA given whitening matrices and the cross-covariance.
 
     ``Wx`` and ``Wy`` are ``(Cxx + rx I)^{-1/2}`` and ``(Cyy + ry I)^{-1/2}``, either as square
@@ -153,10 +154,18 @@ def cca_from_covariances(Wx, Wy, Cxy: np.ndarray, n_components: int, solver: str
     ``n_components`` eigenvectors of ``T T^T`` (then ``V = T^T U / S``); it needs two matrices
     of the size of ``T`` instead of about eight for LAPACK's ``gesdd``, which matters for exact
     kernel CCA where ``T`` is n x n. The top singular values are all that is needed, and they are
-    large, so squaring ``T`` costs no useful accuracy.
+    large, so squaring ``T`` costs no useful accuracy. ``overwrite_cxy=True`` lets diagonal
+    whitening scale ``Cxy`` in place instead of copying it.
     """
-    T = (Wx[:, None] * Cxy) if Wx.ndim == 1 else Wx @ Cxy
-    T = (T * Wy[None, :]) if Wy.ndim == 1 else T @ Wy
+    if Wx.ndim == 1:
+        T = Cxy if overwrite_cxy else Cxy.copy()
+        T *= Wx[:, None]
+    else:
+        T = Wx @ Cxy
+    if Wy.ndim == 1:
+        T *= Wy[None, :]
+    else:
+        T = T @ Wy
     k = n_components
     if solver == "svd":
         U, s, Vt = scipy.linalg.svd(T, full_matrices=False, check_finite=False,

@@ -170,7 +170,7 @@ class CCA(TransformingTwoViewModel):
         return self.transform_y(Y) @ self.coef_yx_ + self.mean_x_
 
     def score(self, X, Y):
-        """Return the sum over components of the correlation of ``transform(X)`` and ``transform_y(Y)``."""
+        """Return the summed correlations of matching columns of the codes of X and of Y."""
         return float(np.sum(column_correlations(self.transform(X), self.transform_y(Y))))
 
     # ------------------------------------------------------------------ model files

@@ -201,7 +201,7 @@ class Procrustes(TransformingTwoViewModel):
         return self.normalize_y(Y) @ self.coef_yx_
 
     def score(self, X, Y):
-        """Return the mean cosine similarity of matching rows of ``transform(X)`` and ``transform_y(Y)``."""
+        """Return the mean cosine similarity of matching rows of the codes of X and of Y."""
         Zx = _unit_rows(self.transform(X))
         Zy = _unit_rows(self.transform_y(Y))
         if Zx.shape[0] != Zy.shape[0]:

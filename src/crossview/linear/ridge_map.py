@@ -12,7 +12,7 @@ _CV_CHOICES = ("loo", "gcv")
 
 
 def _svd_solve_path(A: np.ndarray, B: np.ndarray):
-    """Return the thin SVD pieces ``(U, s, Vt, G = U^T B)`` of centred ``A`` used for every alpha."""
+    """Return the thin SVD ``(U, s, Vt)`` of centred ``A`` and ``G = U^T B`` (for all alphas)."""
     U, s, Vt = scipy.linalg.svd(A, full_matrices=False, check_finite=False,
                                 lapack_driver="gesdd")
     return U, s, Vt, U.T @ B
@@ -82,8 +82,8 @@ class RidgeMap(TransformingTwoViewModel):
     For each direction, e.g. X -> Y: ``Y_hat = mean_y + (X - mean_x) W`` with
     ``W = argmin ||Y_c - X_c W||^2 + alpha ||W||^2 = V diag(s / (s^2 + alpha)) U^T Y_c`` from one
     thin SVD ``X_c = U diag(s) V^T`` of the centred inputs (Hoerl & Kennard 1970). The intercept is
-    not penalised. ``alpha = 0`` is ordinary least squares (minimum-norm, like ``numpy.linalg.lstsq``
-    and ``pinv``).
+    not penalised. ``alpha = 0`` is ordinary least squares (minimum-norm, like
+    ``numpy.linalg.lstsq`` and ``pinv``).
 
     Parameters
     ----------
@@ -177,7 +177,8 @@ class RidgeMap(TransformingTwoViewModel):
             if not np.any(np.isfinite(errors)):
                 raise CrossviewError(
                     f"every candidate alpha in {candidates.tolist()} gives an undefined "
-                    f"{self.cv} error on {n} rows (each row is fitted exactly); add a positive alpha"
+                    f"{self.cv} error on {n} rows (each row is fitted exactly); add a positive "
+                    "alpha"
                 )
             alpha = float(candidates[int(np.argmin(errors))])
         f = _ridge_factors(s, alpha, n, d)
