@@ -1,0 +1,193 @@
+"""Regularised canonical correlation analysis in closed form (whitening + one SVD), streamable."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..base import CrossviewError, check_views
+from ._common import (
+    TransformingTwoViewModel,
+    StreamingMoments,
+    cca_from_covariances,
+    check_n_components,
+    check_nonneg,
+    column_correlations,
+    iter_blocks,
+    least_squares_map,
+    psd_power,
+)
+
+_PAIRS = ((0, 0), (1, 1), (0, 1))
+
+
+class CCA(TransformingTwoViewModel):
+    """Find linear projections of X and Y whose columns are maximally correlated (regularised CCA).
+
+    Closed form, not iterative: with sample covariances ``Cxx``, ``Cyy``, ``Cxy`` and ridges
+    ``rx = alpha * mean(diag(Cxx))`` and ``ry = alpha * mean(diag(Cyy))``, the whitened
+    cross-covariance ``T = (Cxx + rx I)^{-1/2} Cxy (Cyy + ry I)^{-1/2}`` is decomposed by one SVD
+    ``T = U S V^T``; the weights are ``(Cxx + rx I)^{-1/2} U`` and ``(Cyy + ry I)^{-1/2} V``
+    and the singular values are the regularised canonical correlations (Hotelling 1936;
+    ridge-regularised CCA of Vinod 1976, "Canonical ridge and econometrics of joint production";
+    whitening form as in Uurtio et al. 2017, ACM Computing Surveys 50(6), eqs. 2.4-2.6).
+
+    The ridge is a fraction of each view's average variance, so ``alpha`` means the same whatever
+    the scale of the data. Some regularisation is needed whenever a view has constant or
+    collinear columns (e.g. the blank border pixels of MNIST), otherwise CCA overfits.
+
+    Parameters
+    ----------
+    n_components : int, default 2
+        Number of canonical pairs, at most ``min(n_features_x, n_features_y)``.
+    alpha : float, default 1e-5
+        Ridge on each view's covariance, relative to its mean variance (``>= 0``). ``0`` is plain
+        CCA (directions of zero variance are dropped via the pseudo-inverse, which overfits badly
+        on MNIST halves: validation sum-correlation 11.9). The default was chosen on the
+        validation split (last 10,000 training images) of MNIST left/right halves with 50
+        components: validation sum of correlations 28.4 / 28.9 / 29.23 / 29.23 / 29.16 / 29.0 /
+        28.8 / 28.4 for alpha = 1e-8 / 1e-6 / 3e-6 / 1e-5 / 3e-5 / 1e-4 / 1e-3 / 1e-2, with
+        transfer accuracy flat (71.6-72.2 %) over that range; 1e-5 sits in the middle of the
+        plateau.
+
+    Attributes
+    ----------
+    x_weights_, y_weights_ : ndarray of shape (n_features_x, k), (n_features_y, k)
+        Canonical weights; ``transform(X) = (X - mean_x_) @ x_weights_``. Signs are fixed so that
+        the largest-magnitude entry of each column of ``x_weights_`` is positive.
+    canonical_correlations_ : ndarray of shape (k,)
+        Regularised canonical correlations on the training data, in decreasing order.
+    mean_x_, mean_y_ : ndarray
+        Column means of the training views.
+    coef_xy_, coef_yx_ : ndarray of shape (k, n_features_y), (k, n_features_x)
+        Least-squares maps from one view's canonical variates to the other view, used by
+        ``predict`` and ``predict_x``.
+    n_samples_seen_ : int
+        Rows seen by ``fit`` / ``partial_fit``.
+
+    Notes
+    -----
+    ``predict(X) = mean_y_ + transform(X) @ coef_xy_`` where ``coef_xy_`` is the least-squares
+    regression of the centred training Y on the training variates ``Zx``:
+    ``coef_xy_ = (A^T Cxx A)^+ A^T Cxy`` with ``A = x_weights_``; it needs only the stored
+    covariances, so it is exact after ``partial_fit`` too. ``predict_x`` is the mirror image.
+
+    ``partial_fit`` accumulates means and centred cross-products in float64 over chunks
+    (Chan et al. 1979 pairwise updates) and re-solves after each chunk; after any sequence of
+    chunks the model equals ``fit`` on their concatenation (to rounding). Memory is
+    ``O((n_features_x + n_features_y)^2)``, independent of the number of rows.
+    """
+
+    translates = True
+
+    def __init__(self, n_components=2, alpha=1e-5):
+        self.n_components = n_components
+        self.alpha = alpha
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, Y):
+        """Fit CCA on paired views X (n, dx) and Y (n, dy); returns self."""
+        X, Y = check_views(X, Y, min_samples=2)
+        self._check_params(X.shape[1], Y.shape[1])
+        self._moments = StreamingMoments((X.shape[1], Y.shape[1]), _PAIRS)
+        for sl in iter_blocks(X.shape[0]):
+            self._moments.update((X[sl], Y[sl]))
+        self.n_features_in_ = X.shape[1]
+        self.n_features_in_y_ = Y.shape[1]
+        self._solve()
+        return self
+
+    def partial_fit(self, X, Y):
+        """Add a chunk of paired rows and re-solve; the result equals ``fit`` on all chunks so far.
+
+        The first chunk fixes the widths of X and Y and needs at least 2 rows.
+        """
+        first = getattr(self, "_moments", None) is None
+        X, Y = check_views(X, Y, min_samples=2 if first else 1, warn_constant=False)
+        if first:
+            self._check_params(X.shape[1], Y.shape[1])
+            self._moments = StreamingMoments((X.shape[1], Y.shape[1]), _PAIRS)
+            self.n_features_in_ = X.shape[1]
+            self.n_features_in_y_ = Y.shape[1]
+        else:
+            for name, A, d in (("X", X, self.n_features_in_), ("Y", Y, self.n_features_in_y_)):
+                if A.shape[1] != d:
+                    raise CrossviewError(
+                        f"partial_fit: view {name} has {A.shape[1]} features (shape {A.shape}); "
+                        f"earlier chunks had {d}"
+                    )
+        for sl in iter_blocks(X.shape[0]):
+            self._moments.update((X[sl], Y[sl]))
+        self._solve()
+        return self
+
+    def _check_params(self, dx: int, dy: int) -> None:
+        check_n_components(self.n_components, dx, dy)
+        check_nonneg(self.alpha, "alpha")
+
+    def _solve(self) -> None:
+        """Compute weights, correlations and translation maps from the accumulated moments."""
+        mom = self._moments
+        self._check_params(self.n_features_in_, self.n_features_in_y_)
+        Cxx, Cyy, Cxy = mom.cov(0, 0), mom.cov(1, 1), mom.cov(0, 1)
+        alpha = float(self.alpha)
+        whiteners = []
+        for name, C in (("X", Cxx), ("Y", Cyy)):
+            scale = float(np.mean(np.diag(C)))
+            if scale <= 0:
+                raise CrossviewError(
+                    f"view {name}: every column is constant over the {mom.n} training rows; "
+                    "CCA needs at least one varying column per view"
+                )
+            whiteners.append(psd_power(C, -0.5, ridge=alpha * scale))
+        self.reg_x_ = alpha * float(np.mean(np.diag(Cxx)))
+        self.reg_y_ = alpha * float(np.mean(np.diag(Cyy)))
+        k = int(self.n_components)
+        self.x_weights_, self.y_weights_, self.canonical_correlations_ = cca_from_covariances(
+            whiteners[0], whiteners[1], Cxy, k)
+        self.mean_x_ = mom.means[0].copy()
+        self.mean_y_ = mom.means[1].copy()
+        self.coef_xy_ = least_squares_map(self.x_weights_, Cxx, Cxy)
+        self.coef_yx_ = least_squares_map(self.y_weights_, Cyy, Cxy.T)
+        self.n_samples_seen_ = int(mom.n)
+
+    # ------------------------------------------------------------------ using
+    def transform(self, X):
+        """Return the canonical variates of X, shape (n, n_components)."""
+        X = self._check_x(X)
+        return (X - self.mean_x_) @ self.x_weights_
+
+    def transform_y(self, Y):
+        """Return the canonical variates of Y, shape (n, n_components)."""
+        Y = self._check_y(Y)
+        return (Y - self.mean_y_) @ self.y_weights_
+
+    def predict(self, X):
+        """Translate X into Y through the shared space: ``mean_y_ + transform(X) @ coef_xy_``."""
+        return self.transform(X) @ self.coef_xy_ + self.mean_y_
+
+    def predict_x(self, Y):
+        """Translate Y into X through the shared space: ``mean_x_ + transform_y(Y) @ coef_yx_``."""
+        return self.transform_y(Y) @ self.coef_yx_ + self.mean_x_
+
+    def score(self, X, Y):
+        """Return the summed correlations of matching columns of the codes of X and of Y."""
+        return float(np.sum(column_correlations(self.transform(X), self.transform_y(Y))))
+
+    # ------------------------------------------------------------------ model files
+    _ARRAYS = ("mean_x_", "mean_y_", "x_weights_", "y_weights_", "canonical_correlations_",
+               "coef_xy_", "coef_yx_")
+
+    def _get_state(self):
+        arrays = {name: getattr(self, name) for name in self._ARRAYS}
+        arrays.update(self._moments.to_arrays("moments_"))
+        extra = {"reg_x": self.reg_x_, "reg_y": self.reg_y_}
+        return arrays, extra
+
+    def _set_state(self, arrays, extra):
+        for name in self._ARRAYS:
+            setattr(self, name, np.array(arrays[name], dtype=np.float64))
+        self._moments = StreamingMoments.from_arrays(
+            arrays, "moments_", (self.n_features_in_, self.n_features_in_y_), _PAIRS)
+        self.n_samples_seen_ = int(self._moments.n)
+        self.reg_x_ = float(extra["reg_x"])
+        self.reg_y_ = float(extra["reg_y"])
