@@ -53,7 +53,7 @@ PRESETS: dict[str, dict[str, dict]] = {
     # the CorrNet paper's architectures (Chandar et al. 2016, sec. 6), code size 50
     "mnist-halves": {
         "cca": dict(n_components=50),
-        "kcca": dict(n_components=50, kernel="rbf", method="nystrom", n_landmarks=2000),
+        "kcca": dict(n_components=50),  # its own defaults: RBF, Nystrom with 2000 landmarks
         "dcca": dict(n_components=50, x_hidden=(500, 500), activation="relu", batch_size=500,
                      epochs=40),
         "dccae": dict(n_components=50, x_hidden=(500, 500), activation="relu",
