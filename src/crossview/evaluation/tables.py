@@ -20,6 +20,7 @@ METRIC_COLUMNS: dict[str, tuple[str, str]] = {
     "mse_y_from_x": ("MSE Y from X", "{:.4f}"),
     "mse_x_from_y": ("MSE X from Y", "{:.4f}"),
     "fit_seconds": ("fit s", "{:.1f}"),
+    "samples_per_second": ("train samples/s", "{:.0f}"),
     "peak_mb": ("peak MB", "{:.0f}"),
     "n_parameters": ("parameters", "{:.0f}"),
 }
