@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Reproduce the MNIST-halves numbers in docs/benchmarks.md. Run it alone on an idle machine:
+# two CPU-heavy processes on a small machine slow each other 10-50x.
+#   bash benchmarks/run_mnist.sh [DATA_DIR] [OUT_DIR]
+# DATA_DIR holds mnist.npz (or the IDX files); default ../shared/data in the dev checkout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data="${1:-../shared/data}"
+out="${2:-bench-out}"
+mkdir -p "$out"
+
+# 1. Every representation method, three seeds, the CorrNet paper's protocol (issues 4, 5, 6).
+crossview benchmark mnist-halves --data-dir "$data" --no-download \
+    --methods cca,kcca,dcca,dccae,mae,corrnet --seeds 3 --out "$out/mnist" --quiet
+
+# 2. CorrNet's loss combinations (the paper's second table), one seed each.
+crossview benchmark mnist-halves --data-dir "$data" --no-download \
+    --methods corrnet --ablation --seeds 1 --out "$out/mnist-ablation" --quiet
+
+# 3. Linear and kernel methods against scikit-learn's CCA (and cca-zoo when installed).
+python benchmarks/bench_linear.py --data-dir "$data" --repeats 5 --out "$out/linear.json"
+
+# 4. crossview's DCCA against cca-zoo's (optional package) with the same architecture.
+python benchmarks/bench_deep_baselines.py --data-dir "$data" \
+    --methods dcca-500-50,dcca-500-500-50,zoo-dcca --epochs 40 --seeds 0 \
+    --out "$out/deep_baselines.json"
