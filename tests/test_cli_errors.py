@@ -1,0 +1,43 @@
+"""CLI: user errors are one line with exit code 2; warnings are one line each, never source code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crossview.cli import main
+
+
+def _user_error(capsys, argv) -> str:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("crossview: error: "), err
+    assert "Traceback" not in err + out
+    return lines[0]
+
+
+@pytest.fixture
+def views(tmp_path, rng):
+    X = rng.random((40, 4))
+    X[:, 0] = 1.0  # a constant column: fitting warns about it
+    np.save(tmp_path / "x.npy", X)
+    np.save(tmp_path / "y.npy", rng.random((40, 3)))
+    return tmp_path
+
+
+def test_warnings_are_one_line_after_success(views, capsys):
+    assert main(["fit", "cca", "--x", str(views / "x.npy"), "--y", str(views / "y.npy"),
+                 "--out", str(views / "m"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "crossview: warning: view X has 1 constant column(s) of 4; they carry no information "
+        "(regularisation keeps the methods stable)"]
+
+
+def test_error_after_a_warning_is_still_one_line(views, capsys):
+    line = _user_error(capsys, ["fit", "cca", "--x", str(views / "x.npy"), "--y",
+                                str(views / "y.npy"), "--out", str(views / "m"),
+                                "-p", "n_components=9"])
+    assert "n_components=9 is out of range" in line
