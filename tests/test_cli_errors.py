@@ -41,3 +41,20 @@ def test_error_after_a_warning_is_still_one_line(views, capsys):
                                 str(views / "y.npy"), "--out", str(views / "m"),
                                 "-p", "n_components=9"])
     assert "n_components=9 is out of range" in line
+
+
+def test_output_under_a_file_is_one_line_before_fitting(views, capsys):
+    (views / "taken").write_text("a file")
+    line = _user_error(capsys, ["fit", "cca", "--x", str(views / "x.npy"), "--y",
+                                str(views / "y.npy"), "--out", str(views / "taken" / "model")])
+    assert "taken is a file, not a folder" in line
+    assert "warning" not in line  # the check comes before reading and fitting
+    assert main(["fit", "cca", "--x", str(views / "x.npy"), "--y", str(views / "y.npy"),
+                 "--out", str(views / "m"), "--quiet"]) == 0
+    capsys.readouterr()
+    line = _user_error(capsys, ["transform", str(views / "m"), "--x", str(views / "x.npy"),
+                                "--out", str(views / "taken" / "z.npy")])
+    assert "taken is a file, not a folder" in line
+    line = _user_error(capsys, ["benchmark", "digits-halves", "--methods", "cca", "--quiet",
+                                "--out", str(views / "taken")])
+    assert "taken is a file, not a folder" in line

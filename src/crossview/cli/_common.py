@@ -30,9 +30,20 @@ def read_labels(path: Path | str) -> np.ndarray:
     return arr
 
 
+def check_writable_folder(folder: Path | str, target: Path | str) -> None:
+    """Raise a clear error when ``folder`` cannot be a folder because it or a parent is a file."""
+    folder = Path(folder)
+    for p in (folder, *folder.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise CrossviewError(f"cannot write {target}: {p} is a file, not a folder")
+            return
+
+
 def write_array(path: Path | str, arr: np.ndarray) -> Path:
     """Write an array as .npy (default), .csv or .tsv, choosing by the file ending."""
     path = Path(path)
+    check_writable_folder(path.parent, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):

@@ -15,7 +15,7 @@ import typer
 
 from ..base import CrossviewError
 from . import app
-from ._common import _coerce, read_array, read_labels
+from ._common import _coerce, check_writable_folder, read_array, read_labels
 
 bench_app = typer.Typer(help="Benchmark methods with one protocol: tables, figures, report.",
                         add_completion=False)
@@ -96,6 +96,7 @@ def _run(data, protocol: str, out: Path, methods, seeds, settings, ablation, no_
          no_figures, eval_on, quiet, image_shape=None) -> None:
     from ..evaluation.benchmark import run_benchmark
 
+    check_writable_folder(out, out)
     result = run_benchmark(
         data, methods=methods, seeds=parse_seeds(seeds), out_dir=out,
         method_params=parse_settings(settings, protocol), ablation=ablation,
