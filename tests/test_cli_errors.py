@@ -58,3 +58,15 @@ def test_output_under_a_file_is_one_line_before_fitting(views, capsys):
     line = _user_error(capsys, ["benchmark", "digits-halves", "--methods", "cca", "--quiet",
                                 "--out", str(views / "taken")])
     assert "taken is a file, not a folder" in line
+
+
+def test_evaluate_k_beyond_the_rows_is_an_error_not_a_silent_p_at_1(tmp_path, rng, capsys):
+    Z = rng.random((8, 3))
+    np.save(tmp_path / "z.npy", Z)
+    argv = ["evaluate", "--x-codes", str(tmp_path / "z.npy"), "--y-codes", str(tmp_path / "z.npy")]
+    assert "the codes have 8 rows" in _user_error(capsys, [*argv, "--k", "20"])
+    assert main([*argv, "--json", "--k", "8"]) == 0
+    assert '"8": 1.0' in capsys.readouterr().out
+    assert main([*argv, "--json"]) == 0  # the default 1,5,10 keeps the cut-offs that fit
+    out = capsys.readouterr().out
+    assert '"5"' in out and '"10"' not in out
