@@ -70,3 +70,9 @@ def test_evaluate_k_beyond_the_rows_is_an_error_not_a_silent_p_at_1(tmp_path, rn
     assert main([*argv, "--json"]) == 0  # the default 1,5,10 keeps the cut-offs that fit
     out = capsys.readouterr().out
     assert '"5"' in out and '"10"' not in out
+
+
+def test_benchmark_bad_eval_on_names_the_option_before_loading_data(capsys):
+    line = _user_error(capsys, ["benchmark", "mnist-halves", "--eval-on", "train", "--data-dir",
+                                "/nonexistent", "--no-download"])
+    assert line == "crossview: error: --eval-on expects test or val; got 'train'"

@@ -35,8 +35,14 @@ _ABLATION = typer.Option(False, "--ablation", help="Also run CorrNet's loss comb
 _NO_RESUME = typer.Option(False, "--no-resume", help="Refit every run even if the folder "
                           "holds it already.")
 _NO_FIGURES = typer.Option(False, "--no-figures", help="Skip the figures.")
-_EVAL_ON = typer.Option("test", "--eval-on", help="Split to score on: test (report) or val "
-                        "(tuning).")
+def _check_eval_on(value: str) -> str:
+    if value not in ("test", "val"):
+        raise CrossviewError(f"--eval-on expects test or val; got {value!r}")
+    return value
+
+
+_EVAL_ON = typer.Option("test", "--eval-on", callback=_check_eval_on, help="Split to score on: "
+                        "test (report) or val (tuning).")
 _QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars.")
 
 
