@@ -11,7 +11,7 @@ import numpy as np
 from ..base import CrossviewError
 
 
-def read_array(path: Path | str, what: str = "view") -> np.ndarray:
+def read_array(path: Path | str) -> np.ndarray:
     """Read a 2-D view (any format `read_view` knows) for a CLI command."""
     from ..datasets.files import read_view
 
