@@ -76,3 +76,37 @@ def test_benchmark_bad_eval_on_names_the_option_before_loading_data(capsys):
     line = _user_error(capsys, ["benchmark", "mnist-halves", "--eval-on", "train", "--data-dir",
                                 "/nonexistent", "--no-download"])
     assert line == "crossview: error: --eval-on expects test or val; got 'train'"
+
+
+@pytest.fixture(scope="module")
+def dcca_model(tmp_path_factory):
+    from crossview.deep.dcca import DCCA
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((30, 4)), rng.random((30, 3))
+    path = tmp_path_factory.mktemp("dcca")
+    np.save(path / "x.npy", X)
+    DCCA(n_components=2, x_hidden=(4,), epochs=1, batch_size=30, verbose=False, device="cpu",
+         random_state=0).fit(X, Y).save(path / "model")
+    return path
+
+
+def test_translate_with_a_method_that_cannot_is_one_line(dcca_model, capsys):
+    argv = ["translate", str(dcca_model / "model"), "--x", str(dcca_model / "x.npy"),
+            "--out", str(dcca_model / "yhat.npy")]
+    assert "DCCA does not translate between views" in _user_error(capsys, argv)
+
+
+def test_not_implemented_from_predict_is_one_line(dcca_model, capsys, monkeypatch):
+    import dataclasses
+
+    from crossview import registry
+
+    # a registry entry that claims too much: the model's own NotImplementedError must still
+    # reach the user as one line
+    monkeypatch.setitem(registry.METHODS, "dcca",
+                        dataclasses.replace(registry.METHODS["dcca"], translates=True))
+    argv = ["translate", str(dcca_model / "model"), "--x", str(dcca_model / "x.npy"),
+            "--out", str(dcca_model / "yhat.npy")]
+    line = _user_error(capsys, argv)
+    assert "DCCA does not translate between views; use a method that does" in line
