@@ -110,3 +110,26 @@ def test_not_implemented_from_predict_is_one_line(dcca_model, capsys, monkeypatc
             "--out", str(dcca_model / "yhat.npy")]
     line = _user_error(capsys, argv)
     assert "DCCA does not translate between views; use a method that does" in line
+
+
+@pytest.mark.parametrize("param, message", [
+    ("random_state=abc", "random_state must be an integer or None, got 'abc'"),
+    ("epochs=1.5", "epochs must be an integer >= 1, got 1.5"),
+    ("batch_size=20.5", "batch_size must be an integer >= 1, got 20.5"),
+    ("patience=0", "patience must be an integer >= 1 or None, got 0"),
+    ("x_hidden=[16,8", "parameter x_hidden: expected a list such as [64, 32]"),
+])
+def test_bad_training_parameters_are_one_line(views, capsys, param, message):
+    line = _user_error(capsys, ["fit", "corrnet", "--x", str(views / "x.npy"), "--y",
+                                str(views / "y.npy"), "--out", str(views / "m"), "-p", param])
+    assert message in line
+
+
+def test_json_lists_and_exponent_integers_are_read(views, capsys):
+    import crossview
+
+    assert main(["fit", "corrnet", "--x", str(views / "x.npy"), "--y", str(views / "y.npy"),
+                 "--out", str(views / "m"), "-p", "x_hidden=[6, 5]", "-p", "epochs=1e0",
+                 "-p", "n_components=2", "-p", "batch_size=20", "--quiet"]) == 0
+    model = crossview.load(views / "m")
+    assert model.x_hidden == (6, 5) and model.epochs == 1 and isinstance(model.epochs, int)

@@ -66,7 +66,12 @@ def _coerce(text: str, default):
         if low in ("0", "false", "no", "off"):
             return False
         raise CrossviewError(f"expected true or false, got {text!r}")
-    if isinstance(default, (tuple, list)) or ("," in text and not text.startswith("[")):
+    if text.strip().startswith("["):
+        try:
+            return tuple(json.loads(text))
+        except json.JSONDecodeError:
+            raise CrossviewError(f"expected a list such as [64, 32], got {text!r}") from None
+    if isinstance(default, (tuple, list)) or "," in text:
         parts = [p for p in text.replace(" ", "").split(",") if p]
         return tuple(_coerce(p, None) for p in parts)
     if isinstance(default, int) and not isinstance(default, bool):
@@ -74,9 +79,10 @@ def _coerce(text: str, default):
             return int(text)
         except ValueError:
             try:
-                return float(text)
+                number = float(text)
             except ValueError:
                 raise CrossviewError(f"expected a number, got {text!r}") from None
+            return int(number) if number.is_integer() else number  # 1e3 -> 1000
     if isinstance(default, float):
         try:
             return float(text)
