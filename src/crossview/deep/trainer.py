@@ -181,6 +181,8 @@ class _Checkpoint:
 
     def __init__(self, folder):
         self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():  # fail now, not after an epoch
+            raise CrossviewError(f"checkpoint_dir {self.folder} is a file; expected a folder")
 
     def exists(self) -> bool:
         return (self.folder / CHECKPOINT_WEIGHTS).is_file() and (
