@@ -7,6 +7,7 @@ import pytest
 import scipy.linalg
 
 from crossview import CrossviewError
+from crossview.base import ConstantColumnWarning
 from crossview.linear import CCA
 
 
@@ -154,5 +155,6 @@ def test_bad_transform_input(rng):
 
 
 def test_constant_view_is_an_error(rng):
-    with pytest.raises(CrossviewError, match="every column is constant"):
+    with pytest.raises(CrossviewError, match="every column is constant"), \
+            pytest.warns(ConstantColumnWarning, match="view X has 2 constant column"):
         CCA(n_components=1).fit(np.ones((10, 2)), rng.standard_normal((10, 2)))

@@ -145,8 +145,9 @@ def test_npz_that_fails_verification_names_file(tmp_path, fake_mnist, change, me
 def test_corrupt_npz_and_idx(tmp_path, fake_mnist):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "mnist.npz").write_bytes(b"garbage")
-    with pytest.raises(CrossviewError, match="mnist.npz is not a readable .npz"):
+    with pytest.raises(CrossviewError, match="mnist.npz is not a readable .npz") as info:
         load_mnist_halves(tmp_path / "a", download=False)
+    assert "pickle" not in str(info.value)  # never advise unpickling a file
     _write_idx_set(tmp_path / "b", fake_mnist)
     labels = tmp_path / "b" / (IDX_FILES["y_train"] + ".gz")
     write_idx(labels, np.zeros(60000, dtype=np.uint8))

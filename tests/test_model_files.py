@@ -118,3 +118,24 @@ def test_cli_fit_generic_method_with_params(tmp_path, capsys):
         assert message in capsys.readouterr().err
     assert main(["fit", "nosuch", "--x", "a", "--y", "b", "--out", "c"]) == 2
     assert "unknown method" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("field, value", [
+    ("params", 5), ("method", 5), ("n_features_in", "abc"), ("n_features_in", 0),
+    ("n_features_in_y", -1), ("extra", 3),
+])
+def test_config_fields_of_the_wrong_type_are_one_line_errors(saved, tmp_path, capsys, field,
+                                                             value):
+    path = _copy(saved, tmp_path)
+    cfg = json.loads((path / "config.json").read_text())
+    (path / "config.json").write_text(json.dumps(dict(cfg, **{field: value})))
+    with pytest.raises(ValueError, match=f"field '{field}' is"):
+        crossview.load(path)
+    np.save(tmp_path / "x.npy", saved[2])
+    for argv in (["info", str(path)],
+                 ["transform", str(path), "--x", str(tmp_path / "x.npy"),
+                  "--out", str(tmp_path / "z.npy")]):
+        capsys.readouterr()
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert err.count("\n") == 1 and f"field '{field}' is" in err and "Traceback" not in err

@@ -96,3 +96,26 @@ def test_history_round_trip():
 def test_bad_optimizer_is_clear():
     with pytest.raises(ValueError, match="unknown optimizer"):
         train(ToyMap(), _data(), epochs=1, optimizer="adagrad-ish", verbose=False, device="cpu")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"epochs": 1.5}, "epochs must be an integer >= 1, got 1.5"),
+    ({"batch_size": 0}, "batch_size must be an integer >= 1, got 0"),
+    ({"patience": 0}, "patience must be an integer >= 1 or None, got 0"),
+    ({"random_state": "abc"}, "random_state must be an integer or None, got 'abc'"),
+])
+def test_integer_settings_are_checked_before_training(kwargs, message):
+    m = ToyMap()
+    settings = dict(epochs=2, batch_size=32, verbose=False, device="cpu") | kwargs
+    with pytest.raises(ValueError, match=message):
+        train(m, _data(), **settings)
+    assert m.calls == 0
+
+
+def test_checkpoint_dir_that_is_a_file_fails_before_the_first_epoch(tmp_path):
+    (tmp_path / "taken").write_text("a file")
+    m = ToyMap()
+    with pytest.raises(ValueError, match="checkpoint_dir .*taken is a file; expected a folder"):
+        train(m, _data(), epochs=2, batch_size=32, verbose=False, device="cpu",
+              checkpoint_dir=tmp_path / "taken")
+    assert m.calls == 0

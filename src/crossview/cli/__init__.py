@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 
@@ -27,7 +28,7 @@ app = typer.Typer(
 )
 
 #: errors that are the user's to fix: one line on stderr, exit code 2, no traceback
-USER_ERRORS = (CrossviewError, ValueError, FileNotFoundError, IsADirectoryError,
+USER_ERRORS = (CrossviewError, ValueError, FileNotFoundError, FileExistsError, IsADirectoryError,
                NotADirectoryError, PermissionError, NotImplementedError)
 
 
@@ -57,8 +58,35 @@ def _register():
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; user errors print one line and return exit code 2."""
+    """Run the CLI; user errors print one line and return exit code 2.
+
+    Warnings raised while a command runs (e.g. constant columns in a view) are printed after it
+    succeeds, one line each (``crossview: warning: ...``); when the command fails with a user
+    error only the error line is printed.
+    """
     _register()
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            code = _run_app(argv)
+        except BaseException:
+            _echo_warnings(caught)
+            raise
+    if code != 2:
+        _echo_warnings(caught)
+    return code
+
+
+def _echo_warnings(caught) -> None:
+    seen = set()
+    for w in caught:
+        text = str(w.message).strip()
+        line = text.splitlines()[0] if text else w.category.__name__
+        if line not in seen:
+            seen.add(line)
+            typer.echo(f"crossview: warning: {line}", err=True)
+
+
+def _run_app(argv: list[str] | None) -> int:
     try:
         result = app(args=argv, prog_name="crossview", standalone_mode=False)
     except _Exit as exc:
@@ -73,8 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except USER_ERRORS as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if isinstance(exc, (FileNotFoundError, IsADirectoryError, NotADirectoryError,
-                            PermissionError)) and exc.filename:
+        if isinstance(exc, OSError) and exc.filename:
             msg = f"{exc.strerror}: {exc.filename}"
         typer.echo(f"crossview: error: {msg}", err=True)
         return 2

@@ -11,7 +11,7 @@ import numpy as np
 from ..base import CrossviewError
 
 
-def read_array(path: Path | str, what: str = "view") -> np.ndarray:
+def read_array(path: Path | str) -> np.ndarray:
     """Read a 2-D view (any format `read_view` knows) for a CLI command."""
     from ..datasets.files import read_view
 
@@ -30,9 +30,20 @@ def read_labels(path: Path | str) -> np.ndarray:
     return arr
 
 
+def check_writable_folder(folder: Path | str, target: Path | str) -> None:
+    """Raise a clear error when ``folder`` cannot be a folder because it or a parent is a file."""
+    folder = Path(folder)
+    for p in (folder, *folder.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise CrossviewError(f"cannot write {target}: {p} is a file, not a folder")
+            return
+
+
 def write_array(path: Path | str, arr: np.ndarray) -> Path:
     """Write an array as .npy (default), .csv or .tsv, choosing by the file ending."""
     path = Path(path)
+    check_writable_folder(path.parent, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
@@ -55,7 +66,12 @@ def _coerce(text: str, default):
         if low in ("0", "false", "no", "off"):
             return False
         raise CrossviewError(f"expected true or false, got {text!r}")
-    if isinstance(default, (tuple, list)) or ("," in text and not text.startswith("[")):
+    if text.strip().startswith("["):
+        try:
+            return tuple(json.loads(text))
+        except json.JSONDecodeError:
+            raise CrossviewError(f"expected a list such as [64, 32], got {text!r}") from None
+    if isinstance(default, (tuple, list)) or "," in text:
         parts = [p for p in text.replace(" ", "").split(",") if p]
         return tuple(_coerce(p, None) for p in parts)
     if isinstance(default, int) and not isinstance(default, bool):
@@ -63,9 +79,10 @@ def _coerce(text: str, default):
             return int(text)
         except ValueError:
             try:
-                return float(text)
+                number = float(text)
             except ValueError:
                 raise CrossviewError(f"expected a number, got {text!r}") from None
+            return int(number) if number.is_integer() else number  # 1e3 -> 1000
     if isinstance(default, float):
         try:
             return float(text)

@@ -15,7 +15,7 @@ import typer
 
 from ..base import CrossviewError
 from . import app
-from ._common import _coerce, read_array, read_labels
+from ._common import _coerce, check_writable_folder, read_array, read_labels
 
 bench_app = typer.Typer(help="Benchmark methods with one protocol: tables, figures, report.",
                         add_completion=False)
@@ -35,8 +35,14 @@ _ABLATION = typer.Option(False, "--ablation", help="Also run CorrNet's loss comb
 _NO_RESUME = typer.Option(False, "--no-resume", help="Refit every run even if the folder "
                           "holds it already.")
 _NO_FIGURES = typer.Option(False, "--no-figures", help="Skip the figures.")
-_EVAL_ON = typer.Option("test", "--eval-on", help="Split to score on: test (report) or val "
-                        "(tuning).")
+def _check_eval_on(value: str) -> str:
+    if value not in ("test", "val"):
+        raise CrossviewError(f"--eval-on expects test or val; got {value!r}")
+    return value
+
+
+_EVAL_ON = typer.Option("test", "--eval-on", callback=_check_eval_on, help="Split to score on: "
+                        "test (report) or val (tuning).")
 _QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars.")
 
 
@@ -96,6 +102,7 @@ def _run(data, protocol: str, out: Path, methods, seeds, settings, ablation, no_
          no_figures, eval_on, quiet, image_shape=None) -> None:
     from ..evaluation.benchmark import run_benchmark
 
+    check_writable_folder(out, out)
     result = run_benchmark(
         data, methods=methods, seeds=parse_seeds(seeds), out_dir=out,
         method_params=parse_settings(settings, protocol), ablation=ablation,

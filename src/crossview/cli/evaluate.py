@@ -48,15 +48,19 @@ def evaluate_cmd(
     x_codes: Path = typer.Option(..., "--x-codes", help="Codes of view X (rows = items)."),
     y_codes: Path = typer.Option(..., "--y-codes", help="Codes of view Y, row i paired with row i of X."),
     labels: Optional[Path] = typer.Option(None, "--labels", help="Class labels, one per row (for transfer accuracy)."),
-    k: str = typer.Option("1,5,10", "--k", help="Retrieval cut-offs, comma-separated."),
+    k: Optional[str] = typer.Option(None, "--k", help="Retrieval cut-offs, comma-separated "
+                                    "(default 1,5,10, those up to the number of rows)."),
     method: str = typer.Option("nn", "--method", help="Retrieval ranking: nn (cosine) or csls."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ):
     """Score codes: sum and canonical correlation, transfer accuracy, retrieval precision."""
     from ..evaluation import evaluate_codes
 
-    ks = _parse_ks(k)
+    ks = _parse_ks(k) if k is not None else (1, 5, 10)
     Zx, Zy = read_array(x_codes), read_array(y_codes)
+    if k is not None and max(ks) > Zx.shape[0]:
+        raise CrossviewError(f"--k {k}: the codes have {Zx.shape[0]} rows; expected cut-offs "
+                             f"up to {Zx.shape[0]}")
     lab = read_labels(labels) if labels is not None else None
     res = evaluate_codes(Zx, Zy, lab, k=ks, retrieval_method=method)
     if as_json:

@@ -13,7 +13,7 @@ from .. import registry
 from ..base import CrossviewError
 from ..io import load_model, read_config
 from . import app
-from ._common import parse_params, read_array, write_array
+from ._common import check_writable_folder, parse_params, read_array, write_array
 
 
 @app.command("methods")
@@ -51,6 +51,7 @@ def fit_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ):
     """Fit METHOD on paired views X and Y and save it to --out."""
+    check_writable_folder(out, out)  # fail before a long fit, not after it
     info = registry.get(method)
     cls = info.load()
     params = parse_params(cls, param)

@@ -141,7 +141,8 @@ def _read_npz(path: Path, key: str | None) -> np.ndarray:
                 if len(names) > 1:
                     raise CrossviewError(
                         f"{path} holds {len(names)} arrays ({', '.join(names)}); choose one "
-                        "with key (--key NAME)"
+                        "with key=NAME (in `crossview data info`: --key NAME); other commands "
+                        "need a file holding one array, e.g. .npy"
                     )
                 key = names[0]
             elif key not in names:

@@ -115,6 +115,8 @@ def _check_array(key: str, arr: np.ndarray, source: Path) -> None:
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    if not zipfile.is_zipfile(path):  # else np.load tries pickle and suggests allow_pickle
+        raise CrossviewError(f"{path} is not a readable .npz file (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as z:
             missing = [k for k in _SHAPES if k not in z.files]

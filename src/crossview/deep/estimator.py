@@ -8,7 +8,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import CrossviewError, TwoViewModel, check_view, check_views
-from .trainer import History, resolve_device, seed_everything, train
+from .trainer import History, check_train_counts, resolve_device, seed_everything, train
 
 #: the training parameters every deep estimator takes in its __init__ (passed to the trainer)
 TRAIN_PARAMS = ("epochs", "batch_size", "optimizer", "learning_rate", "weight_decay",
@@ -48,6 +48,7 @@ class DeepTwoViewModel(TwoViewModel):
 
     def fit(self, X, Y, X_val=None, Y_val=None):
         """Train on paired views X and Y (optionally watching X_val/Y_val for early stopping)."""
+        check_train_counts(self.epochs, self.batch_size, self.patience, self.random_state)
         X, Y = check_views(X, Y, dtype=np.float32, min_samples=self.min_samples)
         self.n_features_in_, self.n_features_in_y_ = X.shape[1], Y.shape[1]
         val = None

@@ -66,7 +66,7 @@ class MLPMap(DeepTwoViewModel):
     def __init__(self, hidden=(512,), activation="relu", output_activation=None, loss="mse",
                  bidirectional=False, epochs=100, batch_size=128, optimizer="adam",
                  learning_rate=1e-3, weight_decay=0.0, patience=None, device="auto",
-                 random_state=None, verbose=False, checkpoint_dir=None, resume=False):
+                 random_state=None, verbose=True, checkpoint_dir=None, resume=False):
         self.hidden = hidden
         self.activation = activation
         self.output_activation = output_activation

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,25 @@ CHECKPOINT_STATE = "checkpoint.json"
 
 class NonFiniteLossError(CrossviewError):
     """Raised when a loss term becomes NaN or inf during training."""
+
+
+def check_count(name: str, value, minimum: int | None = 1, optional: bool = False) -> None:
+    """Raise a one-line error unless ``value`` is an integer (>= ``minimum``), or None if optional."""
+    if value is None and optional:
+        return
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or (minimum is not None and value < minimum)):
+        expected = "an integer" + (f" >= {minimum}" if minimum is not None else "")
+        raise CrossviewError(f"{name} must be {expected}{' or None' if optional else ''}, "
+                             f"got {value!r}")
+
+
+def check_train_counts(epochs, batch_size, patience, random_state) -> None:
+    """Check the integer training settings: epochs, batch_size, patience and random_state."""
+    check_count("epochs", epochs)
+    check_count("batch_size", batch_size)
+    check_count("patience", patience, optional=True)
+    check_count("random_state", random_state, minimum=None, optional=True)
 
 
 @dataclass
@@ -161,6 +181,8 @@ class _Checkpoint:
 
     def __init__(self, folder):
         self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():  # fail now, not after an epoch
+            raise CrossviewError(f"checkpoint_dir {self.folder} is a file; expected a folder")
 
     def exists(self) -> bool:
         return (self.folder / CHECKPOINT_WEIGHTS).is_file() and (
@@ -263,10 +285,7 @@ def train(
     With ``resume=True`` and a checkpoint present, training continues where it stopped and ends
     with the same weights as an uninterrupted run with the same seed (on CPU).
     """
-    if epochs < 1:
-        raise CrossviewError(f"epochs must be at least 1, got {epochs}")
-    if batch_size < 1:
-        raise CrossviewError(f"batch_size must be at least 1, got {batch_size}")
+    check_train_counts(epochs, batch_size, patience, random_state)
     import time
 
     configure_threads()

@@ -17,7 +17,8 @@ def evaluate_codes(Zx, Zy, labels=None, k: Iterable[int] = (1, 5, 10),
     ``canonical_sum_correlation``; when both codes have the same width also
     ``sum_correlation`` and ``retrieval_x_to_y`` / ``retrieval_y_to_x`` (``{k: precision}``);
     with labels also ``transfer_x_to_y`` / ``transfer_y_to_x`` (fractions in [0, 1]). Keys of
-    metrics that do not apply are absent, never filled with placeholders.
+    metrics that do not apply are absent, never filled with placeholders. Retrieval cut-offs
+    ``k`` larger than the number of rows are left out (P@1 is kept when none fits).
     """
     Zx, Zy = check_views(Zx, Zy, min_samples=2, warn_constant=False)
     out: dict = {"n_samples": int(Zx.shape[0]), "n_components_x": int(Zx.shape[1]),

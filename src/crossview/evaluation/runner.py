@@ -13,8 +13,6 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from .. import registry
 from ..base import ConstantColumnWarning
 
@@ -142,10 +140,3 @@ def run_method(method: str, data, *, params: dict | None = None, seed: int = 0,
     return MethodResult(method=method, seed=seed, params=params, metrics=metrics,
                         model=model if keep_model else None)
 
-
-def summarise(results: list[MethodResult], key: str) -> tuple[float, float]:
-    """Mean and standard deviation (ddof=0) of one metric over results (NaN if absent)."""
-    vals = np.array([r.metrics[key] for r in results if key in r.metrics], dtype=float)
-    if vals.size == 0:
-        return float("nan"), float("nan")
-    return float(vals.mean()), float(vals.std())

@@ -1,0 +1,135 @@
+"""CLI: user errors are one line with exit code 2; warnings are one line each, never source code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crossview.cli import main
+
+
+def _user_error(capsys, argv) -> str:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("crossview: error: "), err
+    assert "Traceback" not in err + out
+    return lines[0]
+
+
+@pytest.fixture
+def views(tmp_path, rng):
+    X = rng.random((40, 4))
+    X[:, 0] = 1.0  # a constant column: fitting warns about it
+    np.save(tmp_path / "x.npy", X)
+    np.save(tmp_path / "y.npy", rng.random((40, 3)))
+    return tmp_path
+
+
+def test_warnings_are_one_line_after_success(views, capsys):
+    assert main(["fit", "cca", "--x", str(views / "x.npy"), "--y", str(views / "y.npy"),
+                 "--out", str(views / "m"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "crossview: warning: view X has 1 constant column(s) of 4; they carry no information "
+        "(regularisation keeps the methods stable)"]
+
+
+def test_error_after_a_warning_is_still_one_line(views, capsys):
+    line = _user_error(capsys, ["fit", "cca", "--x", str(views / "x.npy"), "--y",
+                                str(views / "y.npy"), "--out", str(views / "m"),
+                                "-p", "n_components=9"])
+    assert "n_components=9 is out of range" in line
+
+
+def test_output_under_a_file_is_one_line_before_fitting(views, capsys):
+    (views / "taken").write_text("a file")
+    line = _user_error(capsys, ["fit", "cca", "--x", str(views / "x.npy"), "--y",
+                                str(views / "y.npy"), "--out", str(views / "taken" / "model")])
+    assert "taken is a file, not a folder" in line
+    assert "warning" not in line  # the check comes before reading and fitting
+    assert main(["fit", "cca", "--x", str(views / "x.npy"), "--y", str(views / "y.npy"),
+                 "--out", str(views / "m"), "--quiet"]) == 0
+    capsys.readouterr()
+    line = _user_error(capsys, ["transform", str(views / "m"), "--x", str(views / "x.npy"),
+                                "--out", str(views / "taken" / "z.npy")])
+    assert "taken is a file, not a folder" in line
+    line = _user_error(capsys, ["benchmark", "digits-halves", "--methods", "cca", "--quiet",
+                                "--out", str(views / "taken")])
+    assert "taken is a file, not a folder" in line
+
+
+def test_evaluate_k_beyond_the_rows_is_an_error_not_a_silent_p_at_1(tmp_path, rng, capsys):
+    Z = rng.random((8, 3))
+    np.save(tmp_path / "z.npy", Z)
+    argv = ["evaluate", "--x-codes", str(tmp_path / "z.npy"), "--y-codes", str(tmp_path / "z.npy")]
+    assert "the codes have 8 rows" in _user_error(capsys, [*argv, "--k", "20"])
+    assert main([*argv, "--json", "--k", "8"]) == 0
+    assert '"8": 1.0' in capsys.readouterr().out
+    assert main([*argv, "--json"]) == 0  # the default 1,5,10 keeps the cut-offs that fit
+    out = capsys.readouterr().out
+    assert '"5"' in out and '"10"' not in out
+
+
+def test_benchmark_bad_eval_on_names_the_option_before_loading_data(capsys):
+    line = _user_error(capsys, ["benchmark", "mnist-halves", "--eval-on", "train", "--data-dir",
+                                "/nonexistent", "--no-download"])
+    assert line == "crossview: error: --eval-on expects test or val; got 'train'"
+
+
+@pytest.fixture(scope="module")
+def dcca_model(tmp_path_factory):
+    from crossview.deep.dcca import DCCA
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((30, 4)), rng.random((30, 3))
+    path = tmp_path_factory.mktemp("dcca")
+    np.save(path / "x.npy", X)
+    DCCA(n_components=2, x_hidden=(4,), epochs=1, batch_size=30, verbose=False, device="cpu",
+         random_state=0).fit(X, Y).save(path / "model")
+    return path
+
+
+def test_translate_with_a_method_that_cannot_is_one_line(dcca_model, capsys):
+    argv = ["translate", str(dcca_model / "model"), "--x", str(dcca_model / "x.npy"),
+            "--out", str(dcca_model / "yhat.npy")]
+    assert "DCCA does not translate between views" in _user_error(capsys, argv)
+
+
+def test_not_implemented_from_predict_is_one_line(dcca_model, capsys, monkeypatch):
+    import dataclasses
+
+    from crossview import registry
+
+    # a registry entry that claims too much: the model's own NotImplementedError must still
+    # reach the user as one line
+    monkeypatch.setitem(registry.METHODS, "dcca",
+                        dataclasses.replace(registry.METHODS["dcca"], translates=True))
+    argv = ["translate", str(dcca_model / "model"), "--x", str(dcca_model / "x.npy"),
+            "--out", str(dcca_model / "yhat.npy")]
+    line = _user_error(capsys, argv)
+    assert "DCCA does not translate between views; use a method that does" in line
+
+
+@pytest.mark.parametrize("param, message", [
+    ("random_state=abc", "random_state must be an integer or None, got 'abc'"),
+    ("epochs=1.5", "epochs must be an integer >= 1, got 1.5"),
+    ("batch_size=20.5", "batch_size must be an integer >= 1, got 20.5"),
+    ("patience=0", "patience must be an integer >= 1 or None, got 0"),
+    ("x_hidden=[16,8", "parameter x_hidden: expected a list such as [64, 32]"),
+])
+def test_bad_training_parameters_are_one_line(views, capsys, param, message):
+    line = _user_error(capsys, ["fit", "corrnet", "--x", str(views / "x.npy"), "--y",
+                                str(views / "y.npy"), "--out", str(views / "m"), "-p", param])
+    assert message in line
+
+
+def test_json_lists_and_exponent_integers_are_read(views, capsys):
+    import crossview
+
+    assert main(["fit", "corrnet", "--x", str(views / "x.npy"), "--y", str(views / "y.npy"),
+                 "--out", str(views / "m"), "-p", "x_hidden=[6, 5]", "-p", "epochs=1e0",
+                 "-p", "n_components=2", "-p", "batch_size=20", "--quiet"]) == 0
+    model = crossview.load(views / "m")
+    assert model.x_hidden == (6, 5) and model.epochs == 1 and isinstance(model.epochs, int)
