@@ -141,6 +141,12 @@ def test_bad_input_is_clear():
         CorrNet(**SMALL).fit(X, Y[:10])
     with pytest.raises(ValueError, match="batch_size"):
         CorrNet(**dict(SMALL, batch_size=1000)).fit(X, Y)
+    for bad in (dict(n_components=5.5), dict(n_components="abc"), dict(n_components=0)):
+        with pytest.raises(ValueError, match="n_components must be a positive integer"):
+            CorrNet(**dict(SMALL, **bad)).fit(X, Y)
+    for lam in (float("nan"), -1.0, "big"):
+        with pytest.raises(ValueError, match="lam must be"):
+            CorrNet(**dict(SMALL, lam=lam)).fit(X, Y)
     with pytest.raises(ValueError, match="unknown activation"):
         CorrNet(**dict(SMALL, activation="swishy")).fit(X, Y)
 

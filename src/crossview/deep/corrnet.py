@@ -186,10 +186,15 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
                 bool(self.loss_corr))
 
     def _build_module(self, n_x: int, n_y: int) -> CorrNetModule:
-        if int(self.n_components) < 1:
-            raise CrossviewError(f"n_components must be at least 1, got {self.n_components}")
-        if self.lam < 0:
-            raise CrossviewError(f"lam must be >= 0, got {self.lam}")
+        k = self.n_components
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise CrossviewError(f"n_components must be a positive integer, got {k!r}")
+        try:
+            lam = float(self.lam)
+        except (TypeError, ValueError):
+            raise CrossviewError(f"lam must be a number >= 0, got {self.lam!r}") from None
+        if not np.isfinite(lam) or lam < 0:
+            raise CrossviewError(f"lam must be a finite number >= 0, got {self.lam!r}")
         if self.loss_corr and self.batch_size < 2:
             raise CrossviewError("the correlation term needs batch_size >= 2")
         x_hidden = as_sizes(self.x_hidden, "x_hidden")
