@@ -17,8 +17,10 @@ crossview benchmark mnist-halves --data-dir "$data" --no-download \
 crossview benchmark mnist-halves --data-dir "$data" --no-download \
     --methods corrnet --ablation --seeds 1 --out "$out/mnist-ablation" --quiet
 
-# 3. Linear and kernel methods against scikit-learn's CCA (and cca-zoo when installed).
-python benchmarks/bench_linear.py --data-dir "$data" --repeats 5 --out "$out/linear.json"
+# 3. Linear and kernel methods against scikit-learn's CCA, and cca-zoo's RidgeCCA and exact KCCA
+#    (on 2,000 rows: its dense solver) when cca-zoo is importable (optional: pip install cca-zoo).
+python benchmarks/bench_linear.py --data-dir "$data" --repeats 5 --zoo-kcca-n 2000 \
+    --out "$out/linear.json"
 
 # 4. crossview's DCCA against cca-zoo's (optional package) with the same architecture.
 python benchmarks/bench_deep_baselines.py --data-dir "$data" \
