@@ -70,86 +70,23 @@ PAPER = {  # CorrNet paper (Chandar et al. 2016), MNIST halves: sum corr, transf
 }
 
 
-# ---- data and metrics (the library's when present, else small local versions) ----------------
+# ---- data and metrics: crossview's loader and crossview.evaluation -------------------------------
 
 def load_halves(data_dir: Path):
     """Return dict split -> (X, Y, labels) with the CorrNet protocol's splits."""
-    try:
-        from crossview.datasets import load_mnist_halves
+    from crossview.datasets import load_mnist_halves
 
-        ds = load_mnist_halves(data_dir)
-        out = {s: (ds[s].X, ds[s].Y, ds[s].labels) for s in ("train", "val", "test")}
-        log.info("data: crossview.datasets.load_mnist_halves")
-        return out
-    except ImportError:
-        log.info("data: crossview.datasets not available; reading mnist.npz directly")
-    path = Path(data_dir) / "mnist.npz"
-    with np.load(path) as d:
-        x_tr, y_tr, x_te, y_te = d["x_train"], d["y_train"], d["x_test"], d["y_test"]
-
-    def halves(img):
-        img = img.astype(np.float32) / 255.0
-        n = img.shape[0]
-        return img[:, :, :14].reshape(n, 392), img[:, :, 14:].reshape(n, 392)
-
-    Xtr, Ytr = halves(x_tr)
-    Xte, Yte = halves(x_te)
-    return {"train": (Xtr[:50000], Ytr[:50000], y_tr[:50000].astype(np.int64)),
-            "val": (Xtr[50000:], Ytr[50000:], y_tr[50000:].astype(np.int64)),
-            "test": (Xte, Yte, y_te.astype(np.int64))}
-
-
-def local_sum_correlation(Zx, Zy):
-    """Sum over columns of the Pearson correlation of matching columns."""
-    Zx = np.asarray(Zx, np.float64)
-    Zy = np.asarray(Zy, np.float64)
-    Zx = Zx - Zx.mean(0)
-    Zy = Zy - Zy.mean(0)
-    den = np.sqrt((Zx**2).sum(0) * (Zy**2).sum(0))
-    return float(np.sum(np.divide((Zx * Zy).sum(0), den, out=np.zeros(Zx.shape[1]),
-                                  where=den > 0)))
-
-
-def local_transfer_accuracy(Zx, Zy, labels, n_folds=5):
-    """CorrNet protocol: LinearSVC on Zx of 4 contiguous folds, tested on Zy of the 5th; mean."""
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import LinearSVC
-
-    folds = np.array_split(np.arange(len(labels)), n_folds)
-    accs = []
-    for k in range(n_folds):
-        test = folds[k]
-        train = np.concatenate([f for j, f in enumerate(folds) if j != k])
-        scaler = StandardScaler().fit(Zx[train])
-        clf = LinearSVC(C=1.0, max_iter=5000).fit(scaler.transform(Zx[train]), labels[train])
-        accs.append(float(np.mean(clf.predict(scaler.transform(Zy[test])) == labels[test])))
-    return float(np.mean(accs))
-
-
-def metric_functions():
-    """(sum_correlation, transfer(Zx, Zy, labels) -> float, source name)."""
-    try:
-        from crossview.evaluation import sum_correlation, transfer_accuracy
-
-        def transfer(Zx, Zy, labels):
-            value = transfer_accuracy(Zx, Zy, labels)
-            if np.ndim(value) == 0:
-                return float(value)
-            log.warning("crossview.evaluation.transfer_accuracy returned %r, not one number; "
-                        "using the local protocol implementation", type(value))
-            return local_transfer_accuracy(Zx, Zy, labels)
-
-        return (lambda a, b: float(sum_correlation(a, b))), transfer, "crossview.evaluation"
-    except ImportError:
-        return local_sum_correlation, local_transfer_accuracy, "local (benchmark script)"
+    ds = load_mnist_halves(data_dir, download=False)
+    return {s: (ds[s].X, ds[s].Y, ds[s].labels) for s in ("train", "val", "test")}
 
 
 def canonical_sum_correlation(Zx_tr, Zy_tr, Zx, Zy, eps=1e-4):
     """Sum correlation of evaluation codes projected by a linear CCA fitted on training codes."""
     from crossview.deep.dcca import _linear_cca
+    from crossview.evaluation import sum_correlation
 
     mx, Wx, my, Wy, _ = _linear_cca(Zx_tr, Zy_tr, eps)
-    return local_sum_correlation((Zx - mx) @ Wx, (Zy - my) @ Wy)
+    return float(sum_correlation((Zx - mx) @ Wx, (Zy - my) @ Wy))
 
 
 # ---- running one method ------------------------------------------------------------------------
@@ -219,8 +156,10 @@ def make_model(name: str, epochs: int, seed: int):
     return cls(epochs=epochs, random_state=seed, device="cpu", verbose=False, **params)
 
 
-def run_one(name, data, eval_on, epochs, seed, metrics):
-    sum_corr, transfer, _ = metrics
+def run_one(name, data, eval_on, epochs, seed):
+    """Fit one method on the training split and score it on ``eval_on``."""
+    from crossview.evaluation import sum_correlation, transfer_accuracy
+
     Xtr, Ytr, _ = data["train"]
     Xe, Ye, labels = data[eval_on]
     model = make_model(name, epochs, seed)
@@ -234,14 +173,15 @@ def run_one(name, data, eval_on, epochs, seed, metrics):
         train_s, n_epochs, last = model.train_seconds, epochs, {}
     Zx, Zy = np.asarray(model.transform(Xe)), np.asarray(model.transform_y(Ye))
     Zx_tr, Zy_tr = np.asarray(model.transform(Xtr)), np.asarray(model.transform_y(Ytr))
+    acc = transfer_accuracy(Zx, Zy, labels)
     row = {
         "method": name, "seed": seed, "epochs": n_epochs, "eval_on": eval_on,
         "params": {k: (list(v) if isinstance(v, tuple) else v)
                    for k, v in METHODS[name][1].items()},
-        "sum_corr": sum_corr(Zx, Zy),
+        "sum_corr": float(sum_correlation(Zx, Zy)),
         "canonical_sum_corr": canonical_sum_correlation(Zx_tr, Zy_tr, Zx, Zy),
-        "transfer_l2r": 100 * transfer(Zx, Zy, labels),
-        "transfer_r2l": 100 * transfer(Zy, Zx, labels),
+        "transfer_l2r": 100 * acc["x_to_y"],
+        "transfer_r2l": 100 * acc["y_to_x"],
         "mse_y_from_x": None, "mse_x_from_y": None,
         "fit_s": fit_s, "s_per_epoch": train_s / max(n_epochs, 1),
         "last_epoch_terms": last,
@@ -330,14 +270,13 @@ def main(argv=None):
     data = load_halves(args.data_dir)
     if args.n_train:
         data["train"] = tuple(a[: args.n_train] for a in data["train"])
-    metrics = metric_functions()
-    log.info("metrics: %s; torch threads: %d", metrics[2], threads)
+    log.info("torch threads: %d", threads)
 
     rows = []
     for name in methods:
         for seed in (int(s) for s in args.seeds.split(",")):
             log.info("fitting %s (seed %d, %d epochs)", name, seed, args.epochs)
-            row = run_one(name, data, args.eval_on, args.epochs, seed, metrics)
+            row = run_one(name, data, args.eval_on, args.epochs, seed)
             log.info("%s seed %d: sum-corr %.2f, transfer %.2f / %.2f, %.2f s/epoch", name, seed,
                      row["sum_corr"], row["transfer_l2r"], row["transfer_r2l"],
                      row["s_per_epoch"])
@@ -347,7 +286,7 @@ def main(argv=None):
     print(table)
     env = {"python": sys.version.split()[0], "torch": torch.__version__, "threads": threads,
            "machine": platform.machine(), "processor": platform.processor(),
-           "cpu_count": os.cpu_count(), "metrics": metrics[2],
+           "cpu_count": os.cpu_count(), "metrics": "crossview.evaluation",
            "n_train": len(data["train"][0]), "n_eval": len(data[args.eval_on][0])}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"env": env, "rows": rows, "summary": summary,
