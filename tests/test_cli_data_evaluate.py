@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from crossview import __version__
+from cli_helpers import user_error as _user_error
+
 from crossview.cli import main
 
 
@@ -16,16 +18,6 @@ def _ok(capsys, argv):
     out, err = capsys.readouterr()
     assert code == 0, err
     return out
-
-
-def _user_error(capsys, argv) -> str:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("crossview: error: "), err
-    assert "Traceback" not in err + out
-    return lines[0]
 
 
 @pytest.fixture

@@ -5,17 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cli_helpers import user_error as _user_error
+
 from crossview.cli import main
-
-
-def _user_error(capsys, argv) -> str:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("crossview: error: "), err
-    assert "Traceback" not in err + out
-    return lines[0]
 
 
 @pytest.fixture

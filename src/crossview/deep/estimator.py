@@ -103,10 +103,11 @@ class DeepTwoViewModel(TwoViewModel):
 
     # ---- model files -----------------------------------------------------------------------
     def _extra_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """Arrays and JSON a subclass saves beside the network weights (none by default)."""
         return {}, {}
 
     def _load_extra_state(self, arrays: dict[str, np.ndarray], extra: dict) -> None:
-        pass
+        """Restore what :meth:`_extra_state` saved (nothing by default)."""
 
     def _get_state(self):
         arrays = {f"module.{k}": v.detach().cpu().numpy()

@@ -12,11 +12,10 @@ from sklearn.utils import check_random_state
 from ..base import CrossviewError, check_views
 from ..linear._common import (
     StreamingMoments,
-    TransformingTwoViewModel,
+    SharedSpaceModel,
     cca_from_covariances,
     check_n_components,
     check_nonneg,
-    column_correlations,
     iter_blocks,
     least_squares_map,
     psd_power,
@@ -116,7 +115,7 @@ def _psd_feature_map(K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return V, lam
 
 
-class KernelCCA(TransformingTwoViewModel):
+class KernelCCA(SharedSpaceModel):
     """Find maximally correlated non-linear projections of X and Y (regularised kernel CCA).
 
     Kernel CCA (Lai & Fyfe 2000; Bach & Jordan 2002, JMLR 3, sec. 3; Hardoon, Szedmak &
@@ -209,8 +208,6 @@ class KernelCCA(TransformingTwoViewModel):
     :class:`crossview.linear.CCA`: least squares from the training variates of one view to the
     raw features of the other, computed from moments accumulated during the fit.
     """
-
-    translates = True
 
     def __init__(self, n_components=2, kernel="rbf", gamma=None, degree=3, coef0=1,
                  alpha=3e-5, method="auto", n_landmarks=2000, max_memory_mb=2048,
@@ -429,18 +426,6 @@ class KernelCCA(TransformingTwoViewModel):
         """Return the kernel canonical variates of Y, shape (n, n_components)."""
         Y = self._check_y(Y)
         return self._project(Y, self.y_basis_, self.y_dual_coef_, self.y_offset_, self.gamma_y_)
-
-    def predict(self, X):
-        """Translate X into Y through the shared space: ``mean_y_ + transform(X) @ coef_xy_``."""
-        return self.transform(X) @ self.coef_xy_ + self.mean_y_
-
-    def predict_x(self, Y):
-        """Translate Y into X through the shared space: ``mean_x_ + transform_y(Y) @ coef_yx_``."""
-        return self.transform_y(Y) @ self.coef_yx_ + self.mean_x_
-
-    def score(self, X, Y):
-        """Return the summed correlations of matching columns of the codes of X and of Y."""
-        return float(np.sum(column_correlations(self.transform(X), self.transform_y(Y))))
 
     # ------------------------------------------------------------------ model files
     _ARRAYS = ("x_basis_", "y_basis_", "x_dual_coef_", "y_dual_coef_", "x_offset_", "y_offset_",

@@ -28,6 +28,28 @@ class TransformingTwoViewModel(TwoViewModel):
         return tags
 
 
+
+class SharedSpaceModel(TransformingTwoViewModel):
+    """Base of CCA-type models that translate through their shared space.
+
+    Subclasses set ``coef_xy_``, ``coef_yx_`` (least-squares maps from one view's canonical
+    variates to the other view, fitted on the training data), ``mean_x_`` and ``mean_y_``.
+    """
+
+    translates = True
+
+    def predict(self, X):
+        """Translate X into Y through the shared space: ``mean_y_ + transform(X) @ coef_xy_``."""
+        return self.transform(X) @ self.coef_xy_ + self.mean_y_
+
+    def predict_x(self, Y):
+        """Translate Y into X through the shared space: ``mean_x_ + transform_y(Y) @ coef_yx_``."""
+        return self.transform_y(Y) @ self.coef_yx_ + self.mean_x_
+
+    def score(self, X, Y):
+        """Return the summed correlations of matching columns of the codes of X and of Y."""
+        return float(np.sum(column_correlations(self.transform(X), self.transform_y(Y))))
+
 # The largest number of rows centred and multiplied at once when accumulating moments.
 BLOCK_ROWS = 8192
 

@@ -6,12 +6,11 @@ import numpy as np
 
 from ..base import CrossviewError, check_views
 from ._common import (
-    TransformingTwoViewModel,
+    SharedSpaceModel,
     StreamingMoments,
     cca_from_covariances,
     check_n_components,
     check_nonneg,
-    column_correlations,
     iter_blocks,
     least_squares_map,
     psd_power,
@@ -20,7 +19,7 @@ from ._common import (
 _PAIRS = ((0, 0), (1, 1), (0, 1))
 
 
-class CCA(TransformingTwoViewModel):
+class CCA(SharedSpaceModel):
     """Find linear projections of X and Y whose columns are maximally correlated (regularised CCA).
 
     Closed form, not iterative: with sample covariances ``Cxx``, ``Cyy``, ``Cxy`` and ridges
@@ -76,8 +75,6 @@ class CCA(TransformingTwoViewModel):
     chunks the model equals ``fit`` on their concatenation (to rounding). Memory is
     ``O((n_features_x + n_features_y)^2)``, independent of the number of rows.
     """
-
-    translates = True
 
     def __init__(self, n_components=2, alpha=1e-5):
         self.n_components = n_components
@@ -160,18 +157,6 @@ class CCA(TransformingTwoViewModel):
         """Return the canonical variates of Y, shape (n, n_components)."""
         Y = self._check_y(Y)
         return (Y - self.mean_y_) @ self.y_weights_
-
-    def predict(self, X):
-        """Translate X into Y through the shared space: ``mean_y_ + transform(X) @ coef_xy_``."""
-        return self.transform(X) @ self.coef_xy_ + self.mean_y_
-
-    def predict_x(self, Y):
-        """Translate Y into X through the shared space: ``mean_x_ + transform_y(Y) @ coef_yx_``."""
-        return self.transform_y(Y) @ self.coef_yx_ + self.mean_x_
-
-    def score(self, X, Y):
-        """Return the summed correlations of matching columns of the codes of X and of Y."""
-        return float(np.sum(column_correlations(self.transform(X), self.transform_y(Y))))
 
     # ------------------------------------------------------------------ model files
     _ARRAYS = ("mean_x_", "mean_y_", "x_weights_", "y_weights_", "canonical_correlations_",
