@@ -101,6 +101,15 @@ def test_dcca_finds_planted_nonlinear_shared_factors(shared_data, fitted_dcca):
     assert hist.terms == ["loss", "corr"] and hist.term("corr")[-1] > hist.term("corr")[0]
 
 
+def test_dcca_in_bfloat16_mixed_precision_finds_the_planted_factors(shared_data):
+    (X, Y), (Xt, Yt) = shared_data
+    m = DCCA(n_components=2, x_hidden=(64, 64), epochs=30, batch_size=200, learning_rate=3e-3,
+             precision="bfloat16", **FAST).fit(X, Y)
+    assert m.module_.encoder_x[0].weight.dtype == torch.float32
+    test_corr = column_correlations(m.transform(Xt), m.transform_y(Yt))
+    assert np.all(test_corr > 0.9), test_corr
+
+
 def test_dcca_on_unpaired_rows_finds_no_test_correlation(shared_data):
     (X, Y), (Xt, Yt) = shared_data
     Y_shuffled = Y[np.random.default_rng(0).permutation(len(Y))]

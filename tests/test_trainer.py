@@ -119,3 +119,33 @@ def test_checkpoint_dir_that_is_a_file_fails_before_the_first_epoch(tmp_path):
         train(m, _data(), epochs=2, batch_size=32, verbose=False, device="cpu",
               checkpoint_dir=tmp_path / "taken")
     assert m.calls == 0
+
+
+# ---- mixed precision -------------------------------------------------------------------------
+
+def test_unknown_precision_is_clear():
+    from crossview.base import CrossviewError
+
+    with pytest.raises(CrossviewError, match="unknown precision 'float16'.*'bfloat16'"):
+        _fit(precision="float16")
+
+
+def test_bfloat16_training_learns_and_keeps_float32_weights():
+    m, h = _fit(epochs=30, precision="bfloat16")
+    assert m.lin.weight.dtype == torch.float32
+    assert h.term("mse")[-1] < 0.01 * h.term("mse")[0]
+
+
+def test_losses_compute_in_float32_under_autocast():
+    from crossview.deep.losses import canonical_correlations, correlation_sum, mse
+
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(64, 8, generator=g), torch.randn(64, 8, generator=g)
+    a16, b16 = a.bfloat16(), b.bfloat16()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = [mse(a16, b), correlation_sum(a16, b16), canonical_correlations(a16, b16)]
+    want = [mse(a16.float(), b), correlation_sum(a16.float(), b16.float()),
+            canonical_correlations(a16.float(), b16.float())]
+    for g_, w in zip(got, want):
+        assert g_.dtype == torch.float32
+        torch.testing.assert_close(g_, w, rtol=1e-6, atol=1e-6)

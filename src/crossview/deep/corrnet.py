@@ -132,8 +132,10 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         final CCA does) makes codes of X and Y directly comparable, e.g. for a classifier trained
         on one view and applied to the other. Correlations are unchanged. ``False`` returns the
         paper's raw codes h(x, 0) and h(0, y). Translation (``predict``) is unaffected.
-    epochs, batch_size, optimizer, learning_rate, lr_schedule, weight_decay, patience, device,
-    random_state, verbose, checkpoint_dir, resume : training, passed to the shared trainer.
+    epochs, batch_size, optimizer, learning_rate, lr_schedule, precision, weight_decay, patience,
+    device, random_state, verbose, checkpoint_dir, resume : training, passed to the shared
+        trainer (:func:`crossview.deep.trainer.train`; ``lr_schedule`` "constant" or "cosine",
+        ``precision`` "float32" or "bfloat16" mixed precision).
     """
 
     translates = True
@@ -144,7 +146,7 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
                  loss_corr=True, lam=2.0, batch_norm=False, dropout=0.0, standardize_codes=True,
                  epochs=50,
                  batch_size=100, optimizer="adam", learning_rate=1e-3, lr_schedule="constant",
-                 weight_decay=0.0, patience=None, device="auto", random_state=None, verbose=True,
+                 precision="float32", weight_decay=0.0, patience=None, device="auto", random_state=None, verbose=True,
                  checkpoint_dir=None, resume=False):
         self.n_components = n_components
         self.x_hidden = x_hidden
@@ -167,6 +169,7 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.lr_schedule = lr_schedule
+        self.precision = precision
         self.weight_decay = weight_decay
         self.patience = patience
         self.device = device

@@ -132,9 +132,10 @@ class DCCA(DeepTwoViewModel):
         Ridge r1 = r2 added to the code covariances, in the loss and in the final CCA.
     final_cca : bool
         Project the codes on the canonical directions of the training codes.
-    epochs, batch_size, optimizer, learning_rate, weight_decay, patience, device, random_state,
-    verbose, checkpoint_dir, resume
-        Passed to :func:`crossview.deep.trainer.train`. ``batch_size`` must exceed
+    epochs, batch_size, optimizer, learning_rate, lr_schedule, precision, weight_decay, patience,
+    device, random_state, verbose, checkpoint_dir, resume
+        Passed to :func:`crossview.deep.trainer.train` (``lr_schedule`` "constant" or "cosine";
+        ``precision`` "float32" or "bfloat16" mixed precision). ``batch_size`` must exceed
         ``n_components``: each step estimates code covariances from one batch.
 
     Attributes
@@ -152,8 +153,9 @@ class DCCA(DeepTwoViewModel):
 
     def __init__(self, n_components=50, x_hidden=(500, 500), y_hidden=None, activation="relu",
                  eps=1e-4, final_cca=True, epochs=40, batch_size=500, optimizer="adam",
-                 learning_rate=1e-3, weight_decay=0.0, patience=None, device="auto",
-                 random_state=None, verbose=False, checkpoint_dir=None, resume=False):
+                 learning_rate=1e-3, lr_schedule="constant", precision="float32",
+                 weight_decay=0.0, patience=None, device="auto", random_state=None,
+                 verbose=False, checkpoint_dir=None, resume=False):
         self.n_components = n_components
         self.x_hidden = x_hidden
         self.y_hidden = y_hidden
@@ -164,6 +166,8 @@ class DCCA(DeepTwoViewModel):
         self.batch_size = batch_size
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
+        self.precision = precision
         self.weight_decay = weight_decay
         self.patience = patience
         self.device = device
@@ -271,13 +275,13 @@ class DCCAE(DCCA):
 
     def __init__(self, n_components=50, x_hidden=(500, 500), y_hidden=None, activation="relu",
                  eps=1e-4, final_cca=True, lam=1.0, output_activation=None, epochs=40,
-                 batch_size=500, optimizer="adam", learning_rate=1e-3, weight_decay=0.0,
-                 patience=None, device="auto", random_state=None, verbose=False,
-                 checkpoint_dir=None, resume=False):
+                 batch_size=500, optimizer="adam", learning_rate=1e-3, lr_schedule="constant",
+                 precision="float32", weight_decay=0.0, patience=None, device="auto",
+                 random_state=None, verbose=False, checkpoint_dir=None, resume=False):
         super().__init__(n_components=n_components, x_hidden=x_hidden, y_hidden=y_hidden,
                          activation=activation, eps=eps, final_cca=final_cca, epochs=epochs,
                          batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
-                         weight_decay=weight_decay, patience=patience, device=device,
+                         lr_schedule=lr_schedule, precision=precision, weight_decay=weight_decay, patience=patience, device=device,
                          random_state=random_state, verbose=verbose,
                          checkpoint_dir=checkpoint_dir, resume=resume)
         self.lam = lam

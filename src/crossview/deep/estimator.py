@@ -11,10 +11,9 @@ from ..base import CrossviewError, TwoViewModel, check_view, check_views
 from .trainer import History, check_train_counts, resolve_device, seed_everything, train
 
 #: the training parameters every deep estimator takes in its __init__ (passed to the trainer)
-TRAIN_PARAMS = ("epochs", "batch_size", "optimizer", "learning_rate", "weight_decay",
-                "patience", "device", "random_state", "verbose", "checkpoint_dir", "resume")
-#: trainer parameters an estimator may offer too
-OPTIONAL_TRAIN_PARAMS = ("lr_schedule",)
+TRAIN_PARAMS = ("epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule",
+                "precision", "weight_decay", "patience", "device", "random_state", "verbose",
+                "checkpoint_dir", "resume")
 
 
 class DeepTwoViewModel(TwoViewModel):
@@ -39,12 +38,8 @@ class DeepTwoViewModel(TwoViewModel):
         """Hook run after training on the float32 training views."""
 
     def _train_kwargs(self) -> dict:
-        kwargs = {k: getattr(self, k) for k in TRAIN_PARAMS if k not in ("verbose",)} | {
+        return {k: getattr(self, k) for k in TRAIN_PARAMS if k not in ("verbose",)} | {
             "verbose": bool(self.verbose), "desc": type(self).__name__}
-        for optional in OPTIONAL_TRAIN_PARAMS:  # taken when the estimator has them
-            if hasattr(self, optional):
-                kwargs[optional] = getattr(self, optional)
-        return kwargs
 
     def fit(self, X, Y, X_val=None, Y_val=None):
         """Train on paired views X and Y (optionally watching X_val/Y_val for early stopping)."""

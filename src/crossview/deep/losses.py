@@ -2,9 +2,37 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
+_LOW_PRECISION = (torch.bfloat16, torch.float16)
 
+
+def full_precision(fn):
+    """Run a loss in at least float32, also inside an autocast region (mixed-precision training).
+
+    Under ``torch.autocast`` the networks compute in bfloat16, but covariances, eigenvalue
+    decompositions and sums of squared errors over hundreds of features need float32: this
+    decorator turns autocast off for the call and casts bfloat16/float16 tensor arguments to
+    float32 (float64 stays float64). Outside autocast, with float32 inputs, it changes nothing.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        def up(a):
+            return a.float() if isinstance(a, torch.Tensor) and a.dtype in _LOW_PRECISION else a
+
+        args = tuple(up(a) for a in args)
+        kwargs = {k: up(v) for k, v in kwargs.items()}
+        device = next((a.device.type for a in args if isinstance(a, torch.Tensor)), "cpu")
+        with torch.autocast(device_type=device, enabled=False):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@full_precision
 def correlation_sum(hx: torch.Tensor, hy: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     """Sum over columns of the Pearson correlation between ``hx`` and ``hy`` over the batch.
 
@@ -22,6 +50,7 @@ def correlation_sum(hx: torch.Tensor, hy: torch.Tensor, eps: float = 1e-8) -> to
     return (num / den).sum()
 
 
+@full_precision
 def mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean squared error per sample: squared error summed over features, averaged over rows.
 
@@ -32,6 +61,7 @@ def mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return ((pred - target) ** 2).sum(dim=1).mean()
 
 
+@full_precision
 def mae(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean absolute error per sample: absolute error summed over features, averaged over rows.
 
@@ -40,6 +70,7 @@ def mae(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pred - target).abs().sum(dim=1).mean()
 
 
+@full_precision
 def cosine_distance(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     """Mean cosine distance ``1 - cos(pred_i, target_i)`` over rows (0 when the directions agree).
 
@@ -83,6 +114,7 @@ def inv_sqrtm(A: torch.Tensor, floor: float = 1e-12) -> torch.Tensor:
     return _InvSqrtm.apply(A, floor)
 
 
+@full_precision
 def canonical_correlations(hx: torch.Tensor, hy: torch.Tensor, eps: float = 1e-4,
                            eps_y: float | None = None, floor: float = 1e-12) -> torch.Tensor:
     """All canonical correlations of a batch of paired codes, largest first (differentiable).
@@ -131,6 +163,7 @@ def cca_loss(hx: torch.Tensor, hy: torch.Tensor, n_components: int | None = None
     return -corr.sum()
 
 
+@full_precision
 def relative_mse(pred: torch.Tensor, target: torch.Tensor,
                  total_variance: torch.Tensor | float) -> torch.Tensor:
     """Reconstruction error as a fraction of the target's variance: :func:`mse` / total variance.

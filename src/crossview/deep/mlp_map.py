@@ -56,17 +56,19 @@ class MLPMap(DeepTwoViewModel):
         error (summed over features, averaged over rows).
     bidirectional : bool
         Also learn the map Y -> X (a second network, trained with the same loss).
-    epochs, batch_size, optimizer, learning_rate, weight_decay, patience, device, random_state,
-    verbose, checkpoint_dir, resume
-        Passed to :func:`crossview.deep.trainer.train`.
+    epochs, batch_size, optimizer, learning_rate, lr_schedule, precision, weight_decay, patience,
+    device, random_state, verbose, checkpoint_dir, resume
+        Passed to :func:`crossview.deep.trainer.train` (``lr_schedule`` "constant" or "cosine";
+        ``precision`` "float32" or "bfloat16" mixed precision).
     """
 
     translates = True
 
     def __init__(self, hidden=(512,), activation="relu", output_activation=None, loss="mse",
                  bidirectional=False, epochs=100, batch_size=128, optimizer="adam",
-                 learning_rate=1e-3, weight_decay=0.0, patience=None, device="auto",
-                 random_state=None, verbose=True, checkpoint_dir=None, resume=False):
+                 learning_rate=1e-3, lr_schedule="constant", precision="float32",
+                 weight_decay=0.0, patience=None, device="auto", random_state=None,
+                 verbose=True, checkpoint_dir=None, resume=False):
         self.hidden = hidden
         self.activation = activation
         self.output_activation = output_activation
@@ -76,6 +78,8 @@ class MLPMap(DeepTwoViewModel):
         self.batch_size = batch_size
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
+        self.precision = precision
         self.weight_decay = weight_decay
         self.patience = patience
         self.device = device

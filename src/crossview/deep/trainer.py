@@ -8,6 +8,7 @@ nothing else about it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -263,6 +264,7 @@ def train(
     optimizer: str = "adam",
     learning_rate: float = 1e-3,
     lr_schedule: str = "constant",
+    precision: str = "float32",
     weight_decay: float = 0.0,
     patience: int | None = None,
     min_delta: float = 0.0,
@@ -282,6 +284,11 @@ def train(
     ``patience`` epochs without improvement, and write a checkpoint to ``checkpoint_dir`` if set.
     ``lr_schedule="cosine"`` anneals the learning rate from ``learning_rate`` towards 0 over
     ``epochs`` (set per epoch from the epoch number, so resuming needs no scheduler state).
+    ``precision="bfloat16"`` trains with mixed precision: the networks' forward and backward
+    passes run under ``torch.autocast`` in bfloat16 while the weights, the optimizer and the
+    losses (see :func:`crossview.deep.losses.full_precision`) stay float32; validation and
+    inference stay float32. It is about twice as fast on CPUs with native bfloat16 (AVX512-BF16
+    or AMX) and on recent GPUs, and slower on CPUs without it.
     With ``resume=True`` and a checkpoint present, training continues where it stopped and ends
     with the same weights as an uninterrupted run with the same seed (on CPU).
     """
@@ -301,6 +308,7 @@ def train(
     opt = _make_optimizer(optimizer, module.parameters(), learning_rate, weight_decay)
     if lr_schedule not in ("constant", "cosine"):
         raise CrossviewError(f"unknown lr_schedule {lr_schedule!r}; expected 'constant' or 'cosine'")
+    autocast = _autocast(precision, dev)
 
     history = History()
     best_state, best_score, bad_epochs, start_epoch = None, math.inf, 0, 0
@@ -333,7 +341,8 @@ def train(
             sums: dict[str, float] = {}
             for b, idx in enumerate(_batches(n, batch_size, gen, shuffle=True)):
                 batch = tuple(t[idx] for t in train_data)
-                out = module(*batch)
+                with autocast:
+                    out = module(*batch)
                 _check_finite(out, epoch, b)
                 opt.zero_grad(set_to_none=True)
                 out["loss"].backward()
@@ -382,6 +391,20 @@ def train(
         module.load_state_dict(best_state)
     module.eval()
     return history
+
+
+#: the values of ``train(precision=...)``
+PRECISIONS = ("float32", "bfloat16")
+
+
+def _autocast(precision: str, device: torch.device):
+    """The context the training forward pass runs in: nothing, or bfloat16 autocast."""
+    if precision not in PRECISIONS:
+        raise CrossviewError(f"unknown precision {precision!r}; expected one of "
+                             f"{', '.join(map(repr, PRECISIONS))}")
+    if precision == "float32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
 def seed_everything(random_state: int | None) -> None:
