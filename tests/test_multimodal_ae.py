@@ -97,3 +97,24 @@ def test_no_hidden_layers_and_separate_y_widths(data):
                            device="cpu", random_state=0)).fit(X, Y)
     P = m.predict(Xt)
     assert P.shape == (len(Xt), Y.shape[1]) and np.all(np.abs(P) <= 1)
+
+
+def test_sigmoid_view_branches_translate_and_round_trip(tmp_path, data):
+    """view_activation='sigmoid': the code is a(sig(c_x(x)) + sig(c_y(y)) + b); X alone adds 0."""
+    (X, Y), (Xt, Yt) = data
+    m = MultimodalAE(n_components=3, x_hidden=(64,), view_activation="sigmoid", epochs=30,
+                     batch_size=100, learning_rate=3e-3, lr_schedule="cosine", device="cpu",
+                     random_state=0).fit(X, Y)
+    net = m.module_
+    x = torch.from_numpy(Xt[:5])
+    with torch.no_grad():
+        branch = net.contrib_x(x)
+        z = torch.sigmoid(branch + net.code_bias)
+    assert branch.min() >= 0 and branch.max() <= 1  # the sigmoid branch
+    assert np.allclose(m.set_params(standardize_codes=False).transform(Xt[:5]), z.numpy())
+    m.set_params(standardize_codes=True)
+    assert np.mean((m.predict(Xt) - Yt) ** 2) < 0.25 * np.mean((Yt - Y.mean(axis=0)) ** 2)
+    m.save(tmp_path / "mae")
+    back = load_model(tmp_path / "mae")
+    assert back.view_activation == "sigmoid"
+    assert np.array_equal(back.predict_x(Yt), m.predict_x(Yt))

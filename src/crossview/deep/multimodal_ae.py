@@ -18,15 +18,18 @@ class _MAENet(nn.Module):
 
     code = a(c_x(x) + c_y(y) + b), where c_v is view v's encoder followed by a bias-free linear
     map to the code (so a missing view contributes exactly 0, as a zero input does in the
-    one-layer model a(W x + V y + b)). Each forward pass encodes the batch three ways — both
+    one-layer model a(W x + V y + b)), or, with a ``view_activation`` g, by an affine map and g
+    (c_v(v) = g(W_v e_v(v) + b_v); a missing view still contributes 0). Each forward pass encodes the batch three ways — both
     views, X alone, Y alone — and reconstructs both views from each code.
     """
 
     def __init__(self, n_x, n_y, x_hidden, y_hidden, n_components, activation, code_activation,
-                 output_activation):
+                 output_activation, view_activation=None):
         super().__init__()
-        self.contrib_x = self._contribution(n_x, x_hidden, n_components, activation)
-        self.contrib_y = self._contribution(n_y, y_hidden, n_components, activation)
+        self.contrib_x = self._contribution(n_x, x_hidden, n_components, activation,
+                                            view_activation)
+        self.contrib_y = self._contribution(n_y, y_hidden, n_components, activation,
+                                            view_activation)
         self.code_bias = nn.Parameter(torch.zeros(n_components))
         self.code_activation = make_activation(code_activation)
         self.decoder_x = mlp([n_components, *reversed(x_hidden), n_x], activation,
@@ -35,11 +38,13 @@ class _MAENet(nn.Module):
                              output_activation)
 
     @staticmethod
-    def _contribution(n_in, hidden, n_components, activation):
-        last = nn.Linear(hidden[-1] if hidden else n_in, n_components, bias=False)
-        if not hidden:
-            return last
-        return nn.Sequential(mlp([n_in, *hidden], activation, activation), last)
+    def _contribution(n_in, hidden, n_components, activation, view_activation):
+        layers = [mlp([n_in, *hidden], activation, activation)] if hidden else []
+        layers.append(nn.Linear(hidden[-1] if hidden else n_in, n_components,
+                                bias=view_activation is not None))
+        if view_activation is not None:
+            layers.append(make_activation(view_activation))
+        return layers[0] if len(layers) == 1 else nn.Sequential(*layers)
 
     def _code(self, pre):
         return self.code_activation(pre + self.code_bias)
@@ -96,6 +101,10 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
         ``()`` gives the one-layer model of the CorrNet paper.
     activation : str
         Hidden activation.
+    view_activation : str or None
+        Activation of each view's contribution before the two are added (None: the papers'
+        a(W x + V y + b); 'sigmoid' adds two sigmoid branches, as CorrNet's
+        ``view_activation="sigmoid"`` does). A missing view contributes 0 either way.
     code_activation : str or None
         Activation of the shared code layer ('sigmoid', as in both papers; None: linear).
     output_activation : str or None
@@ -104,23 +113,26 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
         Standardise each view's code with its training mean and standard deviation (default);
         see :class:`~crossview.deep.estimator.StandardizedCodesMixin`. ``False`` gives the raw
         codes. Translation is unaffected.
-    epochs, batch_size, optimizer, learning_rate, weight_decay, patience, device, random_state,
-    verbose, checkpoint_dir, resume
-        Passed to :func:`crossview.deep.trainer.train`.
+    epochs, batch_size, optimizer, learning_rate, lr_schedule, precision, weight_decay, patience,
+    device, random_state, verbose, checkpoint_dir, resume
+        Passed to :func:`crossview.deep.trainer.train` (``lr_schedule`` "constant" or "cosine";
+        ``precision`` "float32" or "bfloat16" mixed precision).
     """
 
     translates = True
 
     def __init__(self, n_components=50, x_hidden=(500,), y_hidden=None, activation="relu",
-                 code_activation="sigmoid", output_activation=None, standardize_codes=True,
+                 view_activation=None, code_activation="sigmoid", output_activation=None, standardize_codes=True,
                  epochs=40, batch_size=100,
-                 optimizer="adam", learning_rate=1e-3, weight_decay=0.0, patience=None,
+                 optimizer="adam", learning_rate=1e-3, lr_schedule="constant",
+                 precision="float32", weight_decay=0.0, patience=None,
                  device="auto", random_state=None, verbose=False, checkpoint_dir=None,
                  resume=False):
         self.n_components = n_components
         self.x_hidden = x_hidden
         self.y_hidden = y_hidden
         self.activation = activation
+        self.view_activation = view_activation
         self.code_activation = code_activation
         self.output_activation = output_activation
         self.standardize_codes = standardize_codes
@@ -128,6 +140,8 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
         self.batch_size = batch_size
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
+        self.precision = precision
         self.weight_decay = weight_decay
         self.patience = patience
         self.device = device
@@ -143,7 +157,7 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
         x_hidden = as_sizes(self.x_hidden, "x_hidden")
         y_hidden = x_hidden if self.y_hidden is None else as_sizes(self.y_hidden, "y_hidden")
         return _MAENet(n_x, n_y, x_hidden, y_hidden, int(k), self.activation,
-                       self.code_activation, self.output_activation)
+                       self.code_activation, self.output_activation, self.view_activation)
 
     def transform(self, X):
         """Return the shared code computed from view X alone, shape (n, n_components)."""
