@@ -22,7 +22,9 @@ crossview benchmark mnist-halves --data-dir "$data" --no-download \
 python benchmarks/bench_linear.py --data-dir "$data" --repeats 5 --zoo-kcca-n 2000 \
     --out "$out/linear.json"
 
-# 4. crossview's DCCA against cca-zoo's (optional package) with the same architecture.
+# 4. crossview's DCCA against cca-zoo's (optional package) with the same architecture, in
+#    float32 and in bfloat16 mixed precision.
 python benchmarks/bench_deep_baselines.py --data-dir "$data" \
-    --methods dcca-500-50,dcca-500-500-50,zoo-dcca --epochs 40 --seeds 0 \
+    --methods dcca-500-500-50,dcca-500-500-50-bf16,zoo-dcca,zoo-dcca-bf16 --epochs 40 \
+    --seeds 0 \
     --out "$out/deep_baselines.json"

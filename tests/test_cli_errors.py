@@ -125,3 +125,12 @@ def test_json_lists_and_exponent_integers_are_read(views, capsys):
                  "-p", "n_components=2", "-p", "batch_size=20", "--quiet"]) == 0
     model = crossview.load(views / "m")
     assert model.x_hidden == (6, 5) and model.epochs == 1 and isinstance(model.epochs, int)
+
+
+@pytest.mark.parametrize("text", ["(6, 5)", "6,5", "[6, 5]"])
+def test_size_lists_in_any_usual_spelling(text):
+    from crossview.cli._common import parse_params
+    from crossview.deep.corrnet import CorrNet
+
+    params = parse_params(CorrNet, [f"x_hidden={text}", "precision=bfloat16"])
+    assert params == {"x_hidden": (6, 5), "precision": "bfloat16"}

@@ -72,7 +72,10 @@ def _coerce(text: str, default):
         except json.JSONDecodeError:
             raise CrossviewError(f"expected a list such as [64, 32], got {text!r}") from None
     if isinstance(default, (tuple, list)) or "," in text:
-        parts = [p for p in text.replace(" ", "").split(",") if p]
+        inner = text.strip()
+        if inner.startswith("(") and inner.endswith(")"):  # Python's tuple spelling: (500, 300)
+            inner = inner[1:-1]
+        parts = [p for p in inner.replace(" ", "").split(",") if p]
         return tuple(_coerce(p, None) for p in parts)
     if isinstance(default, int) and not isinstance(default, bool):
         try:
