@@ -146,8 +146,8 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
                  loss_corr=True, lam=2.0, batch_norm=False, dropout=0.0, standardize_codes=True,
                  epochs=50,
                  batch_size=100, optimizer="adam", learning_rate=1e-3, lr_schedule="constant",
-                 precision="float32", weight_decay=0.0, patience=None, device="auto", random_state=None, verbose=True,
-                 checkpoint_dir=None, resume=False):
+                 precision="float32", weight_decay=0.0, patience=None, device="auto",
+                 random_state=None, verbose=True, checkpoint_dir=None, resume=False):
         self.n_components = n_components
         self.x_hidden = x_hidden
         self.y_hidden = y_hidden

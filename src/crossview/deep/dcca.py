@@ -281,7 +281,8 @@ class DCCAE(DCCA):
         super().__init__(n_components=n_components, x_hidden=x_hidden, y_hidden=y_hidden,
                          activation=activation, eps=eps, final_cca=final_cca, epochs=epochs,
                          batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
-                         lr_schedule=lr_schedule, precision=precision, weight_decay=weight_decay, patience=patience, device=device,
+                         lr_schedule=lr_schedule, precision=precision,
+                         weight_decay=weight_decay, patience=patience, device=device,
                          random_state=random_state, verbose=verbose,
                          checkpoint_dir=checkpoint_dir, resume=resume)
         self.lam = lam

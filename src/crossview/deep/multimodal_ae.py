@@ -19,8 +19,9 @@ class _MAENet(nn.Module):
     code = a(c_x(x) + c_y(y) + b), where c_v is view v's encoder followed by a bias-free linear
     map to the code (so a missing view contributes exactly 0, as a zero input does in the
     one-layer model a(W x + V y + b)), or, with a ``view_activation`` g, by an affine map and g
-    (c_v(v) = g(W_v e_v(v) + b_v); a missing view still contributes 0). Each forward pass encodes the batch three ways — both
-    views, X alone, Y alone — and reconstructs both views from each code.
+    (c_v(v) = g(W_v e_v(v) + b_v); a missing view still contributes 0). Each forward pass
+    encodes the batch three ways — both views, X alone, Y alone — and reconstructs both views
+    from each code.
     """
 
     def __init__(self, n_x, n_y, x_hidden, y_hidden, n_components, activation, code_activation,
@@ -122,11 +123,11 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
     translates = True
 
     def __init__(self, n_components=50, x_hidden=(500,), y_hidden=None, activation="relu",
-                 view_activation=None, code_activation="sigmoid", output_activation=None, standardize_codes=True,
-                 epochs=40, batch_size=100,
-                 optimizer="adam", learning_rate=1e-3, lr_schedule="constant",
-                 precision="float32", weight_decay=0.0, patience=None,
-                 device="auto", random_state=None, verbose=False, checkpoint_dir=None,
+                 view_activation=None, code_activation="sigmoid", output_activation=None,
+                 standardize_codes=True, epochs=40, batch_size=100, optimizer="adam",
+                 learning_rate=1e-3, lr_schedule="constant", precision="float32",
+                 weight_decay=0.0, patience=None, device="auto", random_state=None,
+                 verbose=False, checkpoint_dir=None,
                  resume=False):
         self.n_components = n_components
         self.x_hidden = x_hidden
