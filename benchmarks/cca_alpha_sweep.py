@@ -2,7 +2,7 @@
 
 Fits ``CCA(n_components=50, alpha=a)`` on the 50,000 training halves for each ``a`` and scores
 the codes of the chosen split (``val`` to choose, ``test`` only to report) with the protocol of
-docs/benchmarks.md: sum correlation and transfer accuracy both ways. Takes about a minute::
+docs/benchmarks.md: sum correlation and transfer accuracy both ways. Takes about 30 seconds here::
 
     PYTHONPATH=src python benchmarks/cca_alpha_sweep.py --data-dir ../shared/data --split val
 """
