@@ -1,17 +1,20 @@
 """Benchmark the deep baselines (DCCA, DCCAE, MultimodalAE, optionally cca-zoo's DCCA) on MNIST
-left/right halves with the CorrNet protocol (see ../shared/DESIGN.md).
+left/right halves with the CorrNet protocol (docs/protocols.md).
 
-For every method and seed it fits on the training split and reports, on the evaluation split
-(test by default; ``--eval-on val`` for tuning):
+For every method and seed it fits on the training split through the benchmark runner
+(:func:`crossview.evaluation.runner.run_method`; cca-zoo's DCCA is scored by
+:func:`~crossview.evaluation.runner.score_model`) and reports, on the evaluation split (test by
+default; ``--eval-on val`` for tuning), the runner's metrics under its names:
 
-- sum correlation of the codes of X alone and Y alone (sum of the Pearson correlations of
-  matching columns, at most 50);
-- canonical sum correlation: the same after a linear CCA fitted on the *training* codes
-  (for DCCA with its final CCA the two coincide up to the re-fit);
-- transfer accuracy L->R and R->L (5 contiguous folds, StandardScaler + LinearSVC trained on
-  the codes of one view in 4 folds, tested on the other view's codes of the 5th, mean);
-- reconstruction MSE per pixel of Y from X and X from Y, where the method translates;
-- fit seconds and seconds per epoch (training only; no validation pass during fit).
+- ``sum_corr``: sum correlation of the codes of X alone and Y alone (sum of the Pearson
+  correlations of matching columns, at most 50);
+- ``canonical_sum_corr``: the sum of the canonical correlations of the two codes;
+- ``transfer_x_to_y`` / ``transfer_y_to_x``: transfer accuracy in % (5 contiguous folds,
+  StandardScaler + LinearSVC trained on the codes of one view in 4 folds, tested on the other
+  view's codes of the 5th, mean);
+- ``mse_y_from_x`` / ``mse_x_from_y``: reconstruction MSE per pixel, where the method translates;
+- ``fit_seconds`` and ``seconds_per_epoch`` (training only: the fits get no validation split,
+  so there is no validation pass and no early stopping).
 
 It prints a Markdown table and writes every number to ``--out`` (JSON). Run it alone on an
 otherwise idle machine: parallel CPU jobs distort the timings by 10-50x.
@@ -26,7 +29,7 @@ Example::
 from __future__ import annotations
 
 import argparse
-import json
+import importlib.util
 import logging
 import os
 import platform
@@ -36,11 +39,17 @@ from pathlib import Path
 
 import numpy as np
 
+from crossview.datasets import load_mnist_halves
+from crossview.datasets.base import TwoViewData, TwoViewDataset
+from crossview.evaluation.runner import run_method, score_model
+from crossview.fileio import write_json
+
 log = logging.getLogger("bench_deep_baselines")
 
 # ---- the methods ---------------------------------------------------------------------------
 
-#: the settings of each method; ``epochs`` and ``random_state`` come from the command line
+#: name -> (registry method, or "zoo" for cca-zoo's DCCA; its settings). ``epochs`` and the seed
+#: come from the command line
 METHODS = {
     # CorrNet paper baselines (Chandar et al. 2016, table 2): DCCA-500-50 and DCCA-500-500-50
     "dcca-500-50": ("dcca", dict(n_components=50, x_hidden=(500,), activation="relu",
@@ -72,7 +81,7 @@ METHODS = {
                                   learning_rate=1e-3, precision="bf16-mixed")),
 }
 
-PAPER = {  # CorrNet paper (Chandar et al. 2016), MNIST halves: sum corr, transfer L->R, R->L
+PAPER = {  # CorrNet paper (Chandar et al. 2016), MNIST halves: sum corr, transfer X->Y, Y->X
     "dcca-500-500-50": (33.77, None, None),
     "dcca-500-500-50-bf16": (33.77, None, None),
     "mae": (24.40, 64.14, 68.88),
@@ -80,35 +89,13 @@ PAPER = {  # CorrNet paper (Chandar et al. 2016), MNIST halves: sum corr, transf
 }
 
 
-# ---- data and metrics: crossview's loader and crossview.evaluation -------------------------------
-
-def load_halves(data_dir: Path):
-    """Return dict split -> (X, Y, labels) with the CorrNet protocol's splits."""
-    from crossview.datasets import load_mnist_halves
-
-    ds = load_mnist_halves(data_dir, download=False)
-    return {s: (ds[s].X, ds[s].Y, ds[s].labels) for s in ("train", "val", "test")}
-
-
-def canonical_sum_correlation(Zx_tr, Zy_tr, Zx, Zy, eps=1e-4):
-    """Sum correlation of evaluation codes projected by a linear CCA fitted on training codes."""
-    from crossview.deep.dcca import _linear_cca
-    from crossview.evaluation import sum_correlation
-
-    mx, Wx, my, Wy, _ = _linear_cca(Zx_tr, Zy_tr, eps)
-    return float(sum_correlation((Zx - mx) @ Wx, (Zy - my) @ Wy))
-
-
-# ---- running one method ------------------------------------------------------------------------
-
 def zoo_available() -> bool:
-    import importlib.util
-
     return all(importlib.util.find_spec(m) is not None for m in ("cca_zoo", "lightning"))
 
 
 class ZooDCCA:
-    """cca-zoo 4's DCCA trained with Lightning, followed by the same linear CCA as crossview's."""
+    """cca-zoo 4's DCCA trained with Lightning, followed by crossview's linear CCA of its
+    encoder outputs (as crossview's DCCA ends)."""
 
     def __init__(self, n_components, x_hidden, batch_size, learning_rate, epochs, random_state,
                  precision="32-true"):
@@ -123,8 +110,8 @@ class ZooDCCA:
         from cca_zoo.deep import MultiviewDataset
         from torch.utils.data import DataLoader
 
-        from crossview.deep.dcca import _linear_cca
         from crossview.deep.nets import mlp
+        from crossview.linear import CCA
 
         pl.seed_everything(self.seed, verbose=False)
         enc = [mlp([A.shape[1], *self.hidden, self.k], "relu") for A in (X, Y)]
@@ -138,89 +125,81 @@ class ZooDCCA:
         trainer.fit(self.model, loader)
         self.train_seconds = time.perf_counter() - t0
         self.model.eval()
-        Fx, Fy = self._raw(X, 0), self._raw(Y, 1)
-        self.cca = _linear_cca(Fx, Fy, 1e-4)
+        self.cca = CCA(n_components=self.k).fit(self.encode(X, 0), self.encode(Y, 1))
         return self
 
-    def _raw(self, A, view):
+    def encode(self, A, view):
+        """The raw output of one view's encoder."""
         import torch
 
         with torch.no_grad():
             return self.model.encoders[view](torch.from_numpy(A)).numpy()
 
     def transform(self, X):
-        mx, Wx, _, _, _ = self.cca
-        return (self._raw(X, 0) - mx) @ Wx
+        return self.cca.transform(self.encode(X, 0))
 
     def transform_y(self, Y):
-        _, _, my, Wy, _ = self.cca
-        return (self._raw(Y, 1) - my) @ Wy
+        return self.cca.transform_y(self.encode(Y, 1))
 
 
-def make_model(name: str, epochs: int, seed: int):
-    kind, params = METHODS[name]
-    if kind == "zoo":
-        return ZooDCCA(epochs=epochs, random_state=seed, **params)
-    from crossview.deep.dcca import DCCA, DCCAE
-    from crossview.deep.multimodal_ae import MultimodalAE
+# ---- running one method ------------------------------------------------------------------------
 
-    cls = {"dcca": DCCA, "dccae": DCCAE, "mae": MultimodalAE}[kind]
-    return cls(epochs=epochs, random_state=seed, device="cpu", verbose=False, **params)
+def fit_data(data: TwoViewDataset, eval_on: str) -> TwoViewDataset:
+    """The training split and the split to score (as ``test``), without a validation split:
+    fits then make no validation pass (timings are training only) and never stop early."""
+    return TwoViewDataset(f"{data.name} (scored on {eval_on})", data.train, None, data[eval_on])
 
 
-def run_one(name, data, eval_on, epochs, seed):
-    """Fit one method on the training split and score it on ``eval_on``."""
-    from crossview.evaluation import sum_correlation, transfer_accuracy
-
-    Xtr, Ytr, _ = data["train"]
-    Xe, Ye, labels = data[eval_on]
-    model = make_model(name, epochs, seed)
+def run_zoo(name: str, data: TwoViewDataset, epochs: int, seed: int) -> dict:
+    """Fit cca-zoo's DCCA and score it like the runner does."""
+    model = ZooDCCA(epochs=epochs, random_state=seed, **METHODS[name][1])
     t0 = time.perf_counter()
-    model.fit(Xtr, Ytr)
-    fit_s = time.perf_counter() - t0
-    if hasattr(model, "history_"):
-        train_s, n_epochs = model.history_.seconds, len(model.history_.train)
-        last = model.history_.train[-1]
+    model.fit(data.train.X, data.train.Y)
+    metrics = score_model(model, data.test.X, data.test.Y, data.test.labels)
+    metrics.update(fit_seconds=time.perf_counter() - t0, epochs_run=epochs,
+                   seconds_per_epoch=model.train_seconds / max(epochs, 1),
+                   n_train=int(data.train.X.shape[0]))
+    return metrics
+
+
+def run_one(name: str, data: TwoViewDataset, eval_on: str, epochs: int, seed: int) -> dict:
+    """Fit one method on the training split and score it on ``eval_on``: one row."""
+    kind, params = METHODS[name]
+    scored = fit_data(data, eval_on)
+    row = {"method": name, "seed": seed,
+           "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}}
+    if kind == "zoo":
+        row.update(run_zoo(name, scored, epochs, seed))
     else:
-        train_s, n_epochs, last = model.train_seconds, epochs, {}
-    Zx, Zy = np.asarray(model.transform(Xe)), np.asarray(model.transform_y(Ye))
-    Zx_tr, Zy_tr = np.asarray(model.transform(Xtr)), np.asarray(model.transform_y(Ytr))
-    acc = transfer_accuracy(Zx, Zy, labels)
-    row = {
-        "method": name, "seed": seed, "epochs": n_epochs, "eval_on": eval_on,
-        "params": {k: (list(v) if isinstance(v, tuple) else v)
-                   for k, v in METHODS[name][1].items()},
-        "sum_corr": float(sum_correlation(Zx, Zy)),
-        "canonical_sum_corr": canonical_sum_correlation(Zx_tr, Zy_tr, Zx, Zy),
-        "transfer_l2r": 100 * acc["x_to_y"],
-        "transfer_r2l": 100 * acc["y_to_x"],
-        "mse_y_from_x": None, "mse_x_from_y": None,
-        "fit_s": fit_s, "s_per_epoch": train_s / max(n_epochs, 1),
-        "last_epoch_terms": last,
-    }
-    if getattr(model, "translates", False):
-        row["mse_y_from_x"] = float(np.mean((model.predict(Xe) - Ye) ** 2))
-        row["mse_x_from_y"] = float(np.mean((model.predict_x(Ye) - Xe) ** 2))
-    if hasattr(model, "canonical_correlations_"):
-        row["train_canonical_correlations"] = [float(c) for c in model.canonical_correlations_]
+        result = run_method(kind, scored, params={**params, "epochs": epochs, "device": "cpu"},
+                            seed=seed, keep_model=True)
+        row.update(result.metrics)
+        model = result.model
+        row["last_epoch_terms"] = model.history_.train[-1]
+        if hasattr(model, "canonical_correlations_"):
+            row["train_canonical_correlations"] = [float(c)
+                                                   for c in model.canonical_correlations_]
+    row["eval_split"] = eval_on
     return row
 
 
 # ---- report ------------------------------------------------------------------------------------
 
-COLUMNS = [("sum_corr", "sum-corr", "{:.2f}"), ("canonical_sum_corr", "canon. sum-corr", "{:.2f}"),
-           ("transfer_l2r", "L->R %", "{:.2f}"), ("transfer_r2l", "R->L %", "{:.2f}"),
-           ("mse_y_from_x", "MSE Y|X", "{:.4f}"), ("mse_x_from_y", "MSE X|Y", "{:.4f}"),
-           ("fit_s", "fit s", "{:.1f}"), ("s_per_epoch", "s/epoch", "{:.2f}")]
+COLUMNS = [("sum_corr", "sum corr", "{:.2f}"),
+           ("canonical_sum_corr", "canonical sum corr", "{:.2f}"),
+           ("transfer_x_to_y", "transfer X→Y %", "{:.2f}"),
+           ("transfer_y_to_x", "transfer Y→X %", "{:.2f}"),
+           ("mse_y_from_x", "MSE Y from X", "{:.4f}"), ("mse_x_from_y", "MSE X from Y", "{:.4f}"),
+           ("fit_seconds", "fit s", "{:.1f}"), ("seconds_per_epoch", "s/epoch", "{:.2f}")]
 
 
 def summarise(rows):
     out = []
     for name in dict.fromkeys(r["method"] for r in rows):
         rs = [r for r in rows if r["method"] == name]
-        s = {"method": name, "n_seeds": len(rs), "epochs": rs[0]["epochs"]}
+        s = {"method": name, "n_seeds": len(rs), "epochs_run": rs[0]["epochs_run"]}
         for key, _, _ in COLUMNS:
-            vals = [r[key] for r in rs if r[key] is not None]
+            vals = [r[key] for r in rs if r.get(key) is not None]
             s[key] = (float(np.mean(vals)), float(np.std(vals))) if vals else None
         out.append(s)
     return out
@@ -228,7 +207,7 @@ def summarise(rows):
 
 def markdown(summary, eval_on):
     head = ("| method | epochs | " + " | ".join(c[1] for c in COLUMNS)
-            + " | paper (sum-corr, L->R, R->L) |")
+            + " | paper (sum corr, X→Y, Y→X) |")
     lines = [f"Evaluated on: {eval_on}", "", head, "|" + "---|" * (len(COLUMNS) + 3)]
     for s in summary:
         cells = []
@@ -242,7 +221,8 @@ def markdown(summary, eval_on):
                 cells.append(fmt.format(v[0]))
         paper = PAPER.get(s["method"])
         ptxt = ", ".join("—" if p is None else f"{p:.2f}" for p in paper) if paper else ""
-        lines.append(f"| {s['method']} | {s['epochs']} | " + " | ".join(cells) + f" | {ptxt} |")
+        lines.append(f"| {s['method']} | {s['epochs_run']} | " + " | ".join(cells)
+                     + f" | {ptxt} |")
     return "\n".join(lines)
 
 
@@ -251,7 +231,8 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=Path("../shared/data"),
                    help="folder holding mnist.npz (Keras layout)")
-    p.add_argument("--methods", default="dcca-500-50,dcca-500-500-50,dccae,mae,mae-500-50,zoo-dcca",
+    p.add_argument("--methods", default="dcca-500-50,dcca-500-500-50,dccae,mae,mae-500-50,"
+                                        "zoo-dcca",
                    help=f"comma-separated, from: {', '.join(METHODS)}")
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--seeds", default="0", help="comma-separated random seeds")
@@ -260,7 +241,7 @@ def main(argv=None):
     p.add_argument("--n-train", type=int, default=None,
                    help="use only the first N training rows (smoke tests)")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch threads (default: OMP_NUM_THREADS or all cores)")
+                   help="torch threads (default: $CROSSVIEW_THREADS, else torch's default)")
     p.add_argument("--out", type=Path, default=Path("bench-out/deep_baselines.json"))
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -269,19 +250,23 @@ def main(argv=None):
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         p.error(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)}")
-    if "zoo-dcca" in methods and not zoo_available():
-        log.info("skipping zoo-dcca: cca_zoo and lightning are not both installed")
-        methods.remove("zoo-dcca")
+    if not zoo_available():
+        for name in [m for m in methods if METHODS[m][0] == "zoo"]:
+            log.info("skipping %s: cca_zoo and lightning are not both installed", name)
+            methods.remove(name)
     if args.threads:
-        os.environ["CROSSVIEW_THREADS"] = str(args.threads)
+        os.environ["CROSSVIEW_THREADS"] = str(args.threads)  # read by crossview's trainer
     import torch
 
-    from crossview.deep.trainer import configure_threads
+    from crossview.deep.trainer import env_threads
 
-    threads = configure_threads()
-    data = load_halves(args.data_dir)
+    threads = env_threads() or torch.get_num_threads()
+    data = load_mnist_halves(args.data_dir, download=False)
     if args.n_train:
-        data["train"] = tuple(a[: args.n_train] for a in data["train"])
+        t = data.train
+        data = TwoViewDataset(data.name, TwoViewData(t.X[:args.n_train], t.Y[:args.n_train],
+                                                     t.labels[:args.n_train], name=t.name),
+                              data.val, data.test, data.description)
     log.info("torch threads: %d", threads)
 
     rows = []
@@ -289,20 +274,20 @@ def main(argv=None):
         for seed in (int(s) for s in args.seeds.split(",")):
             log.info("fitting %s (seed %d, %d epochs)", name, seed, args.epochs)
             row = run_one(name, data, args.eval_on, args.epochs, seed)
-            log.info("%s seed %d: sum-corr %.2f, transfer %.2f / %.2f, %.2f s/epoch", name, seed,
-                     row["sum_corr"], row["transfer_l2r"], row["transfer_r2l"],
-                     row["s_per_epoch"])
+            log.info("%s seed %d: sum corr %.2f, transfer %.2f / %.2f, %.2f s/epoch", name, seed,
+                     row["sum_corr"], row["transfer_x_to_y"], row["transfer_y_to_x"],
+                     row["seconds_per_epoch"])
             rows.append(row)
     summary = summarise(rows)
     table = markdown(summary, args.eval_on)
     print(table)
     env = {"python": sys.version.split()[0], "torch": torch.__version__, "threads": threads,
            "machine": platform.machine(), "processor": platform.processor(),
-           "cpu_count": os.cpu_count(), "metrics": "crossview.evaluation",
-           "n_train": len(data["train"][0]), "n_eval": len(data[args.eval_on][0])}
+           "cpu_count": os.cpu_count(), "metrics": "crossview.evaluation.runner",
+           "n_train": len(data.train.X), "n_eval": len(data[args.eval_on].X)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"env": env, "rows": rows, "summary": summary,
-                                    "markdown": table}, indent=2) + "\n")
+    write_json(args.out, {"env": env, "rows": rows, "summary": summary, "markdown": table},
+               indent=2)
     log.info("wrote %s", args.out)
 
 

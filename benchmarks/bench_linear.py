@@ -1,11 +1,14 @@
 """Benchmark crossview's CCA and KernelCCA against scikit-learn (and cca-zoo) on MNIST halves.
 
-Protocol (DESIGN.md, CorrNet paper): X = left 14 columns, Y = right 14 columns of each image,
-pixels in [0, 1]; fit on the first 50,000 training images; report on the 10,000 test images;
-50 components. For each method: fit time (median over ``--repeats`` for the fast methods, one
-run for the slow ones), memory, test sum of the 50 correlations, transfer accuracy both ways
-(5 contiguous folds, StandardScaler + LinearSVC trained on one view's codes, tested on the
-other's), and cross-reconstruction MSE where the method predicts the other view.
+Protocol (docs/protocols.md, CorrNet paper): X = left 14 columns, Y = right 14 columns of each
+image, pixels in [0, 1]; fit on the first 50,000 training images; report on the 10,000 test
+images; 50 components. For each method: fit time (median over ``--repeats`` for the fast
+methods, one run for the slow ones), memory, and the benchmark runner's scores under its names
+(:func:`crossview.evaluation.runner.score_model`; a peer's model is scored through a small
+adapter): ``sum_corr`` of the 50 test correlations, ``canonical_sum_corr``, transfer accuracy
+both ways (``transfer_x_to_y`` / ``transfer_y_to_x``, %: 5 contiguous folds, StandardScaler +
+LinearSVC trained on one view's codes, tested on the other's), and cross-reconstruction MSE
+(``mse_y_from_x`` / ``mse_x_from_y``) where the method predicts the other view.
 
 Memory is reported two ways:
 
@@ -19,18 +22,19 @@ Memory is reported two ways:
 
 Run it alone on an idle machine with BLAS limited to the cores you mean to use, e.g.::
 
-    OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 python benchmarks/bench_linear.py \\
+    OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 PYTHONPATH=src python benchmarks/bench_linear.py \\
         --data-dir ../shared/data --out results/bench_linear.json
 
 Quick check of the script (a few minutes)::
 
-    python benchmarks/bench_linear.py --n-train 5000 --sklearn-n 2000 --repeats 1 --no-zoo
+    PYTHONPATH=src python benchmarks/bench_linear.py --n-train 5000 --sklearn-n 2000 \\
+        --repeats 1 --no-zoo
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import importlib.util
 import logging
 import os
 import platform
@@ -44,12 +48,14 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO / "src") not in sys.path:
-    sys.path.insert(0, str(REPO / "src"))
+from crossview.datasets import load_mnist_halves
+from crossview.evaluation.runner import score_model
+from crossview.fileio import write_json
+from crossview.kernel import KernelCCA
+from crossview.kernel.kcca import median_heuristic_gamma
+from crossview.linear import CCA, RidgeMap
 
-from crossview.kernel import KernelCCA  # noqa: E402
-from crossview.linear import CCA, RidgeMap  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 logger = logging.getLogger("bench_linear")
 N_TRAIN = 50_000
@@ -58,76 +64,9 @@ N_TRAIN = 50_000
 # ---------------------------------------------------------------- data
 def load_halves(data_dir: Path | None):
     """Return {"train"|"val"|"test": (X, Y, labels)} as float64 MNIST halves."""
-    try:
-        from crossview.datasets import load_mnist_halves
-    except ImportError:
-        load_mnist_halves = None
-    if load_mnist_halves is not None:
-        ds = load_mnist_halves(data_dir, download=False, verbose=False)
-        return {s: (np.asarray(d.X, np.float64), np.asarray(d.Y, np.float64),
-                    np.asarray(d.labels)) for s, d in ds.splits().items()}
-    path = Path(data_dir or ".") / "mnist.npz"
-    if not path.is_file():
-        raise SystemExit(f"MNIST not found at {path}; pass --data-dir (folder with mnist.npz)")
-    with np.load(path) as f:
-        x_tr, y_tr, x_te, y_te = f["x_train"], f["y_train"], f["x_test"], f["y_test"]
-
-    def halves(img):
-        img = img.astype(np.float64) / 255.0
-        n = img.shape[0]
-        return (np.ascontiguousarray(img[:, :, :14].reshape(n, 392)),
-                np.ascontiguousarray(img[:, :, 14:].reshape(n, 392)))
-
-    out = {}
-    for split, (img, lab) in {"train": (x_tr[:N_TRAIN], y_tr[:N_TRAIN]),
-                              "val": (x_tr[N_TRAIN:], y_tr[N_TRAIN:]),
-                              "test": (x_te, y_te)}.items():
-        X, Y = halves(img)
-        out[split] = (X, Y, lab.astype(np.int64))
-    return out
-
-
-# ---------------------------------------------------------------- metrics
-def _metrics():
-    """Return (sum_correlation, transfer_accuracy_percent, mse) functions."""
-    try:
-        from crossview.evaluation.metrics import sum_correlation, transfer_accuracy
-
-        def transfer(Zx, Zy, labels):
-            r = transfer_accuracy(Zx, Zy, labels)
-            return 100 * r["x_to_y"], 100 * r["y_to_x"]
-
-        return sum_correlation, transfer
-    except ImportError:
-        pass
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import LinearSVC
-
-    from crossview.linear._common import column_correlations
-
-    def sum_correlation(Zx, Zy):
-        return float(np.sum(column_correlations(Zx, Zy)))
-
-    def transfer(Zx, Zy, labels, folds=5):
-        n = len(labels)
-        parts = np.array_split(np.arange(n), folds)
-        res = []
-        for A, B in ((Zx, Zy), (Zy, Zx)):
-            acc = []
-            for test in parts:
-                train = np.setdiff1d(np.arange(n), test)
-                clf = make_pipeline(StandardScaler(), LinearSVC(dual="auto", max_iter=2000,
-                                                                random_state=0))
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    clf.fit(A[train], labels[train])
-                acc.append(np.mean(clf.predict(B[test]) == labels[test]))
-            res.append(100 * float(np.mean(acc)))
-        return res[0], res[1]
-
-    return sum_correlation, transfer
+    ds = load_mnist_halves(data_dir, download=False, verbose=False)
+    return {s: (np.asarray(d.X, np.float64), np.asarray(d.Y, np.float64),
+                np.asarray(d.labels)) for s, d in ds.splits().items()}
 
 
 def _rss_mb() -> float:
@@ -137,35 +76,63 @@ def _rss_mb() -> float:
 
 # ---------------------------------------------------------------- methods
 class Method:
-    """One benchmarked model: how to build, fit, encode and translate with it."""
+    """One benchmarked model: how to build and fit it, and (for a peer library's model) how to
+    encode both views (``encode(model, X, Y) -> (Zx, Zy)``) and translate X into Y."""
 
-    def __init__(self, name, library, make, fit, encode, translate=None, slow=False,
+    def __init__(self, name, library, make, fit, encode=None, translate=None, slow=False,
                  n_train=None, params=None, codes=True):
         self.codes = codes  # False: no shared low-dimensional codes (skip sum-corr, transfer)
         self.name, self.library, self.make = name, library, make
         self.fit, self.encode, self.translate = fit, encode, translate
         self.slow, self.n_train, self.params = slow, n_train, params or {}
 
+    def scorable(self, model, n_x: int, n_y: int):
+        """``model`` as :func:`score_model` takes it: crossview's own as it is, a peer's through
+        :class:`Peer` (or :class:`TranslatingPeer` when it translates)."""
+        if self.library == "crossview":
+            return model
+        cls = Peer if self.translate is None else TranslatingPeer
+        return cls(model, self.encode, self.translate, n_x, n_y)
+
+
+class Peer:
+    """A peer library's fitted model behind crossview's interface (``transform``,
+    ``transform_y``), so that the runner's :func:`score_model` scores it as it scores ours.
+
+    Each view is encoded alone: the view not asked for is fed as zeros of its training width
+    (the peers' code of one view never depends on the other view).
+    """
+
+    def __init__(self, model, encode, translate, n_x: int, n_y: int):
+        self.model, self.encode, self.translate, self.n_x, self.n_y = (model, encode, translate,
+                                                                        n_x, n_y)
+
+    def transform(self, X):
+        return self.encode(self.model, X, np.zeros((X.shape[0], self.n_y)))[0]
+
+    def transform_y(self, Y):
+        return self.encode(self.model, np.zeros((Y.shape[0], self.n_x)), Y)[1]
+
+
+class TranslatingPeer(Peer):
+    """A :class:`Peer` that also translates X into Y (``predict``)."""
+
+    def predict(self, X):
+        return self.translate(self.model, X)
+
 
 def crossview_methods(k):
     def fit(m, X, Y):
         return m.fit(X, Y)
 
-    def encode(m, X, Y):
-        return m.transform(X), m.transform_y(Y)
-
-    def translate(m, X, Y):
-        return m.predict(X), m.predict_x(Y)
-
     return [
-        Method("CCA (defaults)", "crossview", lambda: CCA(n_components=k), fit, encode,
-               translate, params=CCA(n_components=k).get_params()),
+        Method("CCA (defaults)", "crossview", lambda: CCA(n_components=k), fit,
+               params=CCA(n_components=k).get_params()),
         Method("KernelCCA (defaults)", "crossview", lambda: KernelCCA(n_components=k,
                                                                       random_state=0),
-               fit, encode, translate, slow=True,
-               params=KernelCCA(n_components=k, random_state=0).get_params()),
+               fit, slow=True, params=KernelCCA(n_components=k, random_state=0).get_params()),
         Method("RidgeMap (LOO alpha)", "crossview",
-               lambda: RidgeMap(alphas=(0.1, 1, 10, 100, 1000)), fit, encode, translate,
+               lambda: RidgeMap(alphas=(0.1, 1, 10, 100, 1000)), fit,
                params={"alphas": [0.1, 1, 10, 100, 1000], "cv": "loo"}, codes=False),
     ]
 
@@ -179,11 +146,11 @@ def sklearn_method(k, n):
     def encode(m, X, Y):
         return m.transform(X, Y)
 
-    def translate(m, X, Y):
-        return m.predict(X), None
+    def translate(m, X):
+        return m.predict(X)
 
-    return Method(f"CCA (NIPALS) n={n}", f"scikit-learn", lambda: SkCCA(n_components=k,
-                                                                         max_iter=500),
+    return Method(f"CCA (NIPALS) n={n}", "scikit-learn", lambda: SkCCA(n_components=k,
+                                                                        max_iter=500),
                   fit, encode, translate, slow=True, n_train=n,
                   params={"n_components": k, "scale": True, "max_iter": 500})
 
@@ -247,8 +214,8 @@ def zoo_methods(k, kcca_n, gammas):
 
 
 # ---------------------------------------------------------------- running
-def run_method(meth: Method, data, repeats: int, trace_slow: bool, metrics):
-    sum_corr, transfer = metrics
+def bench_one(meth: Method, data, repeats: int, trace_slow: bool):
+    """Fit ``meth`` (timed ``repeats`` times, traced once) and score it on the test split."""
     Xtr, Ytr, _ = data["train"]
     n = meth.n_train or Xtr.shape[0]
     Xtr, Ytr = Xtr[:n], Ytr[:n]
@@ -276,23 +243,17 @@ def run_method(meth: Method, data, repeats: int, trace_slow: bool, metrics):
         del m2
     row = {
         "model": meth.name, "library": meth.library, "n_train": int(n),
-        "fit_s": float(statistics.median(times)), "fit_s_all": [float(t) for t in times],
+        "fit_seconds": float(statistics.median(times)),
+        "fit_seconds_all": [float(t) for t in times],
         "peak_fit_mb": None if peak is None else float(peak), "rss_hwm_mb": float(rss),
-        "sum_corr": None, "n_codes": None, "transfer_l2r": None, "transfer_r2l": None,
     }
-    if meth.codes:
+    scores = score_model(meth.scorable(model, Xtr.shape[1], Ytr.shape[1]), Xte, Yte,
+                         lab if meth.codes else None)
+    if not meth.codes:
         # RidgeMap's "codes" are 392 predicted pixels: not a 50-d shared space, and a LinearSVC
         # on them takes minutes, so it is scored by its translation error only
-        Zx, Zy = meth.encode(model, Xte, Yte)
-        row["sum_corr"] = float(sum_corr(Zx, Zy))
-        row["n_codes"] = int(Zx.shape[1])
-        row["transfer_l2r"], row["transfer_r2l"] = transfer(Zx, Zy, lab)
-    row["mse_r_from_l"] = row["mse_l_from_r"] = None
-    if meth.translate is not None:
-        Yhat, Xhat = meth.translate(model, Xte, Yte)
-        row["mse_r_from_l"] = float(np.mean((Yhat - Yte) ** 2))
-        if Xhat is not None:
-            row["mse_l_from_r"] = float(np.mean((Xhat - Xte) ** 2))
+        scores = {k: v for k, v in scores.items() if k.startswith("mse_")}
+    row.update(scores)
     row["params"] = {k: v for k, v in meth.params.items()
                      if isinstance(v, (int, float, str, bool, list, tuple, type(None)))}
     if isinstance(model, KernelCCA):
@@ -301,24 +262,27 @@ def run_method(meth: Method, data, repeats: int, trace_slow: bool, metrics):
     return row
 
 
+#: the table's columns: score name (or the script's own), title, format
+COLUMNS = [("fit_seconds", "fit s", ".2f"), ("peak_fit_mb", "peak fit MB", ".0f"),
+           ("rss_hwm_mb", "RSS MB", ".0f"), ("sum_corr", "sum corr", ".2f"),
+           ("transfer_x_to_y", "transfer X→Y %", ".2f"),
+           ("transfer_y_to_x", "transfer Y→X %", ".2f"),
+           ("mse_y_from_x", "MSE Y from X", ".4f"), ("mse_x_from_y", "MSE X from Y", ".4f")]
+
+
 def markdown(rows) -> str:
     def f(v, fmt):
         return "—" if v is None else format(v, fmt)
 
-    lines = ["| model | library | train rows | fit s | peak fit MB | RSS MB | sum-corr | "
-             "L->R % | R->L % | R-from-L MSE | L-from-R MSE |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| model | library | train rows | " + " | ".join(c[1] for c in COLUMNS) + " |",
+             "|---|---|---|" + "---|" * len(COLUMNS)]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['model']} | {r['library']} | failed: {r['error'][:60]} |"
-                         + " — |" * 8)
+                         + " — |" * len(COLUMNS))
             continue
-        lines.append(
-            f"| {r['model']} | {r['library']} | {r['n_train']:,} | {f(r['fit_s'], '.2f')} | "
-            f"{f(r['peak_fit_mb'], '.0f')} | {f(r['rss_hwm_mb'], '.0f')} | "
-            f"{f(r['sum_corr'], '.2f')} | {f(r['transfer_l2r'], '.2f')} | "
-            f"{f(r['transfer_r2l'], '.2f')} | {f(r['mse_r_from_l'], '.4f')} | "
-            f"{f(r['mse_l_from_r'], '.4f')} |")
+        lines.append(f"| {r['model']} | {r['library']} | {r['n_train']:,} | "
+                     + " | ".join(f(r.get(key), fmt) for key, _, fmt in COLUMNS) + " |")
     return "\n".join(lines)
 
 
@@ -351,34 +315,30 @@ def main(argv=None) -> int:
     if args.n_train < data["train"][0].shape[0]:
         data["train"] = tuple(a[:args.n_train] for a in data["train"])
     k = args.n_components
-    metrics = _metrics()
     wanted = {m.strip() for m in args.methods.split(",") if m.strip()}
     methods = [m for m, key in zip(crossview_methods(k), ("cca", "kcca", "ridge"))
                if key in wanted]
     if not args.no_sklearn:
         n_sk = min(args.sklearn_n, 10_000) if args.skip_sklearn_50k else args.sklearn_n
         methods.append(sklearn_method(k, min(n_sk, data["train"][0].shape[0])))
-    if not args.no_zoo:
-        try:
-            from crossview.kernel.kcca import median_heuristic_gamma
-
-            g = (median_heuristic_gamma(data["train"][0]),
-                 median_heuristic_gamma(data["train"][1]))
-            methods += zoo_methods(k, min(args.zoo_kcca_n, data["train"][0].shape[0]), g)
-        except ImportError as exc:
-            logger.info("cca-zoo not importable (%s); skipping it", exc)
+    if not args.no_zoo and importlib.util.find_spec("cca_zoo") is None:
+        logger.info("cca-zoo is not installed; skipping it")
+    elif not args.no_zoo:
+        g = (median_heuristic_gamma(data["train"][0]), median_heuristic_gamma(data["train"][1]))
+        methods += zoo_methods(k, min(args.zoo_kcca_n, data["train"][0].shape[0]), g)
 
     rows = []
     for meth in methods:
         logger.info("running %s (%s)", meth.name, meth.library)
         try:
-            row = run_method(meth, data, args.repeats, args.trace_slow, metrics)
+            row = bench_one(meth, data, args.repeats, args.trace_slow)
         except Exception as exc:  # a peer library failing is a result, not a crash
             logger.exception("%s failed", meth.name)
             row = {"model": meth.name, "library": meth.library,
                    "error": f"{type(exc).__name__}: {exc}"}
         rows.append(row)
-        logger.info("%s", {k: v for k, v in row.items() if k not in ("params", "fit_s_all")})
+        logger.info("%s", {k: v for k, v in row.items()
+                           if k not in ("params", "fit_seconds_all")})
 
     import scipy
     import sklearn
@@ -401,7 +361,7 @@ def main(argv=None) -> int:
     print(table)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        write_json(args.out, result, indent=2)
         logger.info("wrote %s", args.out)
     return 0
 

@@ -1,4 +1,4 @@
-"""The benchmark: digits halves end to end on a tiny budget, its files, resume, specs and the CLI."""
+"""The benchmark: digits halves end to end on a tiny budget, its files, resume, specs, the CLI."""
 
 from __future__ import annotations
 
@@ -15,10 +15,14 @@ from crossview import registry
 from crossview.base import CrossviewError
 from crossview.cli import main
 from crossview.datasets import load_digits_halves
+from crossview.deep.corrnet import CorrNet
 from crossview.evaluation import benchmark as bm
+from crossview.evaluation import protocols, specs
+from crossview.evaluation.outputs import ROW_COLUMNS
 from crossview.evaluation.tables import METRIC_COLUMNS, PUBLISHED, Table, format_cell
 
-ABLATION_OPTS = {spec: {"epochs": 1} for spec in bm.CORRNET_ABLATION}
+ABLATION = [f"corrnet[{v}]" for v in CorrNet.ABLATION]
+ABLATION_OPTS = {spec: {"epochs": 1} for spec in ABLATION}
 OPTS = {"corrnet": {"epochs": 2}, **ABLATION_OPTS}
 SEEDS = [0, 1]
 
@@ -38,7 +42,7 @@ def bench(digits, tmp_path_factory):
 
 
 def _specs():
-    return ["corrnet", *bm.CORRNET_ABLATION]
+    return ["corrnet", *ABLATION]
 
 
 def test_every_run_fitted_once_and_files_written(bench):
@@ -58,7 +62,7 @@ def test_results_json_and_csv_hold_one_row_per_method_and_seed(bench):
     assert pairs == sorted((s, k) for s in _specs() for k in SEEDS)
     with open(bench.out_dir / "results.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0])[:len(bm.ROW_COLUMNS)] == list(bm.ROW_COLUMNS)
+    assert list(rows[0])[:len(ROW_COLUMNS)] == list(ROW_COLUMNS)
     assert len(rows) == len(doc["rows"])
     for row, ref in zip(rows, doc["rows"]):
         assert row["method"] == ref["method"] and int(row["seed"]) == ref["seed"]
@@ -178,29 +182,55 @@ def test_changed_params_or_no_resume_refit(bench, digits, monkeypatch, tmp_path)
     assert len(calls) == 2 and res.reused == []
 
 
+#: the variant with CorrNet's default loss terms: the same fit as plain "corrnet"
+DEFAULT_TWIN = f"corrnet[{CorrNet().loss_terms}]"
+
+
 def test_identical_specs_share_one_fit(digits, tmp_path):
-    res = bm.run_benchmark(digits, methods=["corrnet", "corrnet[L1+L2+L3+L4]"], seeds=[0],
+    res = bm.run_benchmark(digits, methods=["corrnet", DEFAULT_TWIN], seeds=[0],
                            out_dir=tmp_path, method_params={"corrnet": {"epochs": 1}},
                            verbose=False, figures=False)
-    assert res.fitted == [("corrnet", 0)] and res.reused == [("corrnet[L1+L2+L3+L4]", 0)]
+    assert res.fitted == [("corrnet", 0)] and res.reused == [(DEFAULT_TWIN, 0)]
     a, b = res.rows
-    assert a["sum_corr"] == b["sum_corr"] and b["method"] == "corrnet[L1+L2+L3+L4]"
+    assert a["sum_corr"] == b["sum_corr"] and b["method"] == DEFAULT_TWIN
 
 
 # ---- specs, options, presets -----------------------------------------------------------------
 
 def test_parse_spec_names_and_corrnet_combinations():
-    assert bm.parse_spec("corrnet") == bm.MethodSpec("corrnet", "corrnet")
-    spec = bm.parse_spec(" CorrNet[l3+L2] ")
+    assert specs.parse_spec("corrnet") == specs.MethodSpec("corrnet", "corrnet")
+    spec = specs.parse_spec(" CorrNet[l3+L2] ")
     assert spec.key == "corrnet[L2+L3]" and spec.variant == "L2+L3"
     assert spec.fixed == {"loss_self": False, "loss_from_x": True, "loss_from_y": True,
                           "loss_corr": False}
     assert spec.slug == "corrnet-L2-L3"
     for bad in ("corrnet[L5]", "corrnet[]", "corrnet[L2+L2]", "corrnet[L2", "", "a b"):
         with pytest.raises(CrossviewError):
-            bm.parse_spec(bad)
+            specs.parse_spec(bad)
     with pytest.raises(CrossviewError, match="unknown method"):
-        bm.parse_spec("nosuchmethod")
+        specs.parse_spec("nosuchmethod")
+
+
+def test_variants_are_declared_by_the_class():
+    assert CorrNet.variant_params("l4+L2") == {"loss_self": False, "loss_from_x": True,
+                                               "loss_from_y": False, "loss_corr": True}
+    assert CorrNet.variant_name("L4+l1") == "L1+L4"
+    assert specs.ablation_specs() == ABLATION
+    assert specs.methods_with_variants() == ["corrnet"]
+    with pytest.raises(CrossviewError, match="loss combination 'L2\\+L5'"):
+        CorrNet.variant_params("L2+L5")
+    with pytest.raises(CrossviewError, match="'cca' has no variants; methods with variants: "
+                                             "corrnet"):
+        specs.parse_spec("cca[L2]")
+
+
+def test_only_paired_methods_are_benchmarked(monkeypatch):
+    fake = registry.MethodInfo("grouped", "crossview.linear.cca:CCA", "a clustering method",
+                               task="clustering")
+    monkeypatch.setitem(registry.METHODS, "grouped", fake)
+    with pytest.raises(CrossviewError, match="'grouped' is for clustering data, not paired"):
+        specs.parse_spec("grouped")
+    assert "grouped" not in protocols.default_methods()
 
 
 def test_bad_options_fail_before_any_fit(digits, tmp_path, monkeypatch):
@@ -219,16 +249,15 @@ def test_bad_options_fail_before_any_fit(digits, tmp_path, monkeypatch):
 
 
 def test_presets_name_real_parameters_of_available_methods():
-    have = registry.available()
-    for proto, presets in bm.PRESETS.items():
+    assert bm.PRESETS is protocols.PRESETS  # still importable from the entry point
+    for proto, presets in protocols.PRESETS.items():
         for method, params in presets.items():
             assert method in registry.METHODS, (proto, method)
-            if method in have:
-                sig = inspect.signature(have[method].load().__init__).parameters
-                assert set(params) <= set(sig), (proto, method, set(params) - set(sig))
-    assert bm.MNIST_PRESETS["corrnet"]["x_hidden"] == (500, 300)
-    assert set(bm.default_methods()) <= set(bm.DEFAULT_METHODS)
-    assert "corrnet" in bm.default_methods()
+            sig = inspect.signature(registry.get(method).load().__init__).parameters
+            assert set(params) <= set(sig), (proto, method, set(params) - set(sig))
+    assert protocols.MNIST_PRESETS["corrnet"]["x_hidden"] == (500, 300)
+    assert set(protocols.default_methods()) <= set(protocols.DEFAULT_METHODS)
+    assert "corrnet" in protocols.default_methods()
 
 
 def test_published_numbers_only_for_mnist():
@@ -274,7 +303,8 @@ def test_cli_custom_views_via_group_options(tmp_path, capsys, digits):
     out = tmp_path / "custom"
     code = main(["benchmark", "--data-x", str(tmp_path / "x.npy"), "--data-y",
                  str(tmp_path / "y.npy"), "--labels", str(tmp_path / "l.txt"), "--out", str(out),
-                 "--set", "corrnet.epochs=1", "--quiet", "--no-figures", "--split", "0.5,0.25,0.25"])
+                 "--set", "corrnet.epochs=1", "--quiet", "--no-figures",
+                 "--split", "0.5,0.25,0.25"])
     _, err = capsys.readouterr()
     assert code == 0, err
     doc = json.loads((out / "results.json").read_text())
@@ -286,7 +316,7 @@ def test_cli_custom_views_via_group_options(tmp_path, capsys, digits):
     (["--set", "corrnet.lam"], "METHOD.KEY=VALUE"),
     (["--set", "lam=2"], "METHOD.KEY=VALUE"),
     (["--set", "corrnet.nope=2"], "no parameter 'nope'"),
-    (["--set", "corrnet.epochs=many"], "expected a number"),
+    (["--set", "corrnet.lam=many"], "expected a number"),
     (["--set", "corrnet.random_state=1"], "--seeds"),
     (["--methods", "corrnet,nosuch"], "unknown method 'nosuch'"),
     (["--methods", "corrnet[L9]"], "loss combination"),
@@ -349,8 +379,49 @@ def test_mnist_protocol_shows_published_numbers(mnist_dir, tmp_path, monkeypatch
 
 
 def test_a_variant_twin_does_not_give_a_plain_method_too_few_figures(digits, tmp_path):
-    res = bm.run_benchmark(digits, methods=["corrnet[L1+L2+L3+L4]", "corrnet"], seeds=[0],
+    res = bm.run_benchmark(digits, methods=[DEFAULT_TWIN, "corrnet"], seeds=[0],
                            out_dir=tmp_path, method_params={"corrnet": {"epochs": 1}},
                            verbose=False)
-    assert res.fitted == [("corrnet[L1+L2+L3+L4]", 0), ("corrnet", 0)]
+    assert res.fitted == [(DEFAULT_TWIN, 0), ("corrnet", 0)]
     assert (tmp_path / "figures" / "corrnet-right-from-left.png").is_file()
+
+
+# ---- figures ---------------------------------------------------------------------------------
+
+class _OneWayModel:
+    """Translates X into Y only (``predict`` but no ``predict_x``), like a one-way map."""
+
+    def transform(self, X):
+        return X[:, :2]
+
+    def transform_y(self, Y):
+        return Y[:, :2]
+
+    def predict(self, X):
+        return X
+
+
+def test_figures_follow_what_the_model_can_do(digits, tmp_path):
+    from crossview.evaluation.benchmark_figures import model_figures
+
+    paths = model_figures(_OneWayModel(), "one-way", "one-way", digits.test, tmp_path,
+                          image_shape=(8, 4))
+    assert sorted(p.name for p in paths) == ["one-way-codes.png", "one-way-right-from-left.png"]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
+    assert not list(tmp_path.glob(".*.part"))  # written atomically, nothing left behind
+
+
+def test_drawing_leaves_matplotlib_alone(tmp_path):
+    """Importing and using the plots picks no backend and never loads pyplot."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, matplotlib\n"
+            "def use(*a, **k): raise AssertionError('matplotlib.use called')\n"
+            "matplotlib.use = use\n"
+            "from crossview.evaluation import plots\n"
+            f"plots.plot_dimension_correlations({{'a': np.ones(3)}}, {str(tmp_path / 'd.png')!r})\n"
+            "assert 'matplotlib.pyplot' not in sys.modules\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "d.png").is_file()

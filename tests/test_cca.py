@@ -127,14 +127,26 @@ def test_default_regularisation_keeps_constant_columns_finite(rng):
 @pytest.mark.parametrize("kwargs, Xs, Ys, match", [
     ({}, (10, 3), (9, 3), "different numbers of rows"),
     ({"n_components": 4}, (10, 3), (10, 5), "n_components=4 is out of range"),
-    ({"n_components": 0}, (10, 3), (10, 5), "out of range"),
-    ({"n_components": 1.5}, (10, 3), (10, 5), "positive integer"),
-    ({"alpha": -1}, (10, 3), (10, 5), "alpha must be a finite number >= 0"),
+    ({"n_components": 0}, (10, 3), (10, 5),
+     r"'n_components' parameter of CCA must be an int in the range \[1, inf\)\. Got 0"),
+    ({"n_components": 1.5}, (10, 3), (10, 5), "'n_components' parameter of CCA .* Got 1.5"),
+    ({"alpha": -1}, (10, 3), (10, 5),
+     r"'alpha' parameter of CCA must be a float in the range \[0.0, inf\)\. Got -1"),
+    ({"alpha": float("inf")}, (10, 3), (10, 5), "'alpha' parameter of CCA .* Got inf"),
     ({}, (1, 3), (1, 3), "at least 2"),
 ])
 def test_bad_fit_input(rng, kwargs, Xs, Ys, match):
     with pytest.raises(CrossviewError, match=match):
         CCA(**kwargs).fit(rng.standard_normal(Xs), rng.standard_normal(Ys))
+
+
+def test_partial_fit_checks_the_parameters_of_every_chunk(rng):
+    X, Y = rng.standard_normal((10, 3)), rng.standard_normal((10, 5))
+    with pytest.raises(CrossviewError, match="'alpha' parameter of CCA"):
+        CCA(alpha="big").partial_fit(X, Y)
+    m = CCA(n_components=1).partial_fit(X, Y)
+    with pytest.raises(CrossviewError, match="'n_components' parameter of CCA .* Got -1"):
+        m.set_params(n_components=-1).partial_fit(X, Y)
 
 
 def test_bad_transform_input(rng):

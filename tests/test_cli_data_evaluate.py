@@ -48,6 +48,8 @@ def test_evaluate_json(capsys, codes):
                        str(codes / "zy.csv"), "--k", "1,2", "--method", "csls", "--json"])
     res = json.loads(out)
     assert res["n_samples"] == 150 and set(res["retrieval_x_to_y"]) == {"1", "2"}
+    assert {"sum_corr", "canonical_sum_corr"} <= set(res)  # the benchmark's metric names
+    assert 0 <= res["retrieval_x_to_y"]["1"] <= 100 and res["retrieval_x_to_y"]["2"] > 1
     assert "transfer_x_to_y" not in res
 
 

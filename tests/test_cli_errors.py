@@ -58,7 +58,7 @@ def test_evaluate_k_beyond_the_rows_is_an_error_not_a_silent_p_at_1(tmp_path, rn
     argv = ["evaluate", "--x-codes", str(tmp_path / "z.npy"), "--y-codes", str(tmp_path / "z.npy")]
     assert "the codes have 8 rows" in _user_error(capsys, [*argv, "--k", "20"])
     assert main([*argv, "--json", "--k", "8"]) == 0
-    assert '"8": 1.0' in capsys.readouterr().out
+    assert '"8": 100.0' in capsys.readouterr().out
     assert main([*argv, "--json"]) == 0  # the default 1,5,10 keeps the cut-offs that fit
     out = capsys.readouterr().out
     assert '"5"' in out and '"10"' not in out
@@ -67,7 +67,8 @@ def test_evaluate_k_beyond_the_rows_is_an_error_not_a_silent_p_at_1(tmp_path, rn
 def test_benchmark_bad_eval_on_names_the_option_before_loading_data(capsys):
     line = _user_error(capsys, ["benchmark", "mnist-halves", "--eval-on", "train", "--data-dir",
                                 "/nonexistent", "--no-download"])
-    assert line == "crossview: error: --eval-on expects test or val; got 'train'"
+    assert line.startswith("crossview: error: Invalid value for '--eval-on'")
+    assert "'train' is not one of 'test', 'val'" in line
 
 
 @pytest.fixture(scope="module")
@@ -86,35 +87,38 @@ def dcca_model(tmp_path_factory):
 def test_translate_with_a_method_that_cannot_is_one_line(dcca_model, capsys):
     argv = ["translate", str(dcca_model / "model"), "--x", str(dcca_model / "x.npy"),
             "--out", str(dcca_model / "yhat.npy")]
-    assert "DCCA does not translate between views" in _user_error(capsys, argv)
-
-
-def test_not_implemented_from_predict_is_one_line(dcca_model, capsys, monkeypatch):
-    import dataclasses
-
-    from crossview import registry
-
-    # a registry entry that claims too much: the model's own NotImplementedError must still
-    # reach the user as one line
-    monkeypatch.setitem(registry.METHODS, "dcca",
-                        dataclasses.replace(registry.METHODS["dcca"], translates=True))
-    argv = ["translate", str(dcca_model / "model"), "--x", str(dcca_model / "x.npy"),
-            "--out", str(dcca_model / "yhat.npy")]
     line = _user_error(capsys, argv)
-    assert "DCCA does not translate between views; use a method that does" in line
+    assert "DCCA cannot translate X into Y: it does not translate between views" in line
+    assert not (dcca_model / "yhat.npy").exists()
 
 
 @pytest.mark.parametrize("param, message", [
-    ("random_state=abc", "random_state must be an integer or None, got 'abc'"),
-    ("epochs=1.5", "epochs must be an integer >= 1, got 1.5"),
-    ("batch_size=20.5", "batch_size must be an integer >= 1, got 20.5"),
-    ("patience=0", "patience must be an integer >= 1 or None, got 0"),
+    ("random_state=abc", "The 'random_state' parameter of CorrNet must be an instance of 'int' "
+                         "or None. Got 'abc' instead."),
+    ("epochs=1.5", "The 'epochs' parameter of CorrNet must be an int in the range [1, inf) or a "
+                   "str among {'auto'}. Got 1.5 instead."),
+    ("batch_size=20.5", "The 'batch_size' parameter of CorrNet must be an int in the range "
+                        "[1, inf). Got 20.5 instead."),
+    ("patience=0", "The 'patience' parameter of CorrNet must be an int in the range [1, inf) or "
+                   "None. Got 0 instead."),
+    ("lam=-1", "The 'lam' parameter of CorrNet must be a float in the range [0.0, inf). "
+               "Got -1.0 instead."),
+    ("optimizer=adagrad", "The 'optimizer' parameter of CorrNet must be a str among"),
     ("x_hidden=[16,8", "parameter x_hidden: expected a list such as [64, 32]"),
 ])
 def test_bad_training_parameters_are_one_line(views, capsys, param, message):
     line = _user_error(capsys, ["fit", "corrnet", "--x", str(views / "x.npy"), "--y",
                                 str(views / "y.npy"), "--out", str(views / "m"), "-p", param])
     assert message in line
+    assert not (views / "m").exists()  # checked before anything is trained or written
+
+
+def test_bad_linear_parameter_is_one_line(views, capsys):
+    line = _user_error(capsys, ["fit", "cca", "--x", str(views / "x.npy"), "--y",
+                                str(views / "y.npy"), "--out", str(views / "m"),
+                                "-p", "alpha=-0.5"])
+    assert line == ("crossview: error: The 'alpha' parameter of CCA must be a float in the range "
+                    "[0.0, inf). Got -0.5 instead.")
 
 
 def test_json_lists_and_exponent_integers_are_read(views, capsys):
@@ -134,3 +138,27 @@ def test_size_lists_in_any_usual_spelling(text):
 
     params = parse_params(CorrNet, [f"x_hidden={text}", "precision=bfloat16"])
     assert params == {"x_hidden": (6, 5), "precision": "bfloat16"}
+
+
+def test_debug_shows_the_traceback_of_a_user_error(views, capsys):
+    argv = ["--debug", "fit", "cca", "--x", str(views / "nope.npy"), "--y",
+            str(views / "y.npy"), "--out", str(views / "m")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert err.strip().splitlines()[-1].startswith("crossview: error: ")
+    assert main(argv[1:]) == 2  # --debug does not stick to the next call
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_bug_is_not_dressed_up_as_a_user_error(views, monkeypatch):
+    # only crossview's own errors and OS errors are the user's; anything else shows its traceback
+    from crossview.linear import CCA
+
+    def broken_fit(self, X, Y):
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+
+    monkeypatch.setattr(CCA, "fit", broken_fit)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        main(["fit", "cca", "--x", str(views / "x.npy"), "--y", str(views / "y.npy"),
+              "--out", str(views / "m"), "--quiet"])

@@ -13,6 +13,7 @@ import crossview
 from crossview.deep.corrnet import CorrNet
 from crossview.deep.losses import correlation_sum
 from crossview.deep.trainer import NonFiniteLossError
+from crossview.exceptions import CrossviewError
 
 SMALL = dict(n_components=4, x_hidden=(8,), epochs=1, batch_size=16, verbose=False,
              device="cpu", random_state=0)
@@ -92,7 +93,8 @@ def test_resume_gives_the_uninterrupted_result(tmp_path):
     X, Y = _views()
     params = dict(SMALL, epochs=4)
     full = CorrNet(**params).fit(X, Y)
-    CorrNet(**dict(params, epochs=2), checkpoint_dir=str(tmp_path)).fit(X, Y)
+    # stop after the first epoch: its cosine learning rate is the same whatever the epochs
+    CorrNet(**dict(params, epochs=1), checkpoint_dir=str(tmp_path)).fit(X, Y)
     resumed = CorrNet(**params, checkpoint_dir=str(tmp_path), resume=True).fit(X, Y)
     assert np.array_equal(full.transform(X), resumed.transform(X))
     assert len(resumed.history_.train) == 4
@@ -142,11 +144,17 @@ def test_bad_input_is_clear():
     with pytest.raises(ValueError, match="batch_size"):
         CorrNet(**dict(SMALL, batch_size=1000)).fit(X, Y)
     for bad in (dict(n_components=5.5), dict(n_components="abc"), dict(n_components=0)):
-        with pytest.raises(ValueError, match="n_components must be a positive integer"):
+        with pytest.raises(CrossviewError, match=r"'n_components' parameter of CorrNet must be "
+                                                 r"an int in the range \[1, inf\)"):
             CorrNet(**dict(SMALL, **bad)).fit(X, Y)
     for lam in (float("nan"), -1.0, "big"):
-        with pytest.raises(ValueError, match="lam must be"):
+        with pytest.raises(CrossviewError, match=r"'lam' parameter of CorrNet must be a float "
+                                                 r"in the range \[0.0, inf\)"):
             CorrNet(**dict(SMALL, lam=lam)).fit(X, Y)
+    for bad in (dict(dropout=1.0), dict(loss_corr="yes"), dict(x_hidden=(8, 0)),
+                dict(x_hidden=(8.5,)), dict(epochs="many")):
+        with pytest.raises(CrossviewError, match=next(iter(bad))):
+            CorrNet(**dict(SMALL, **bad)).fit(X, Y)
     with pytest.raises(ValueError, match="unknown activation"):
         CorrNet(**dict(SMALL, activation="swishy")).fit(X, Y)
 

@@ -124,13 +124,16 @@ def test_nystrom_blocks_and_progress_bar(rng, monkeypatch):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"kernel": "sigmoid"}, "kernel must be one of"),
-    ({"method": "fast"}, "method must be one of"),
-    ({"alpha": -1}, "alpha must be"),
-    ({"gamma": -1.0}, "gamma must be positive"),
+    ({"kernel": "sigmoid"}, "'kernel' parameter of KernelCCA must be a str among .*'poly'"),
+    ({"method": "fast"}, "'method' parameter of KernelCCA must be a str among .*'nystrom'"),
+    ({"alpha": -1}, r"'alpha' parameter of KernelCCA must be a float in the range \[0.0, inf\)"),
+    ({"gamma": -1.0}, r"'gamma' parameter of KernelCCA must be a float in the range \(0.0, inf\)"),
+    ({"gamma": (1.0, -2.0)}, "gamma must be positive"),
     ({"gamma": (1.0, 2.0, 3.0)}, "pair"),
-    ({"n_landmarks": 0}, "n_landmarks must be a positive integer"),
-    ({"kernel": "poly", "degree": 0}, "degree must be an integer >= 1"),
+    ({"n_landmarks": 0}, r"'n_landmarks' parameter of KernelCCA must be an int in the range \[1,"),
+    ({"kernel": "poly", "degree": 0}, "'degree' parameter of KernelCCA .* Got 0"),
+    ({"max_memory_mb": "lots"}, "'max_memory_mb' parameter of KernelCCA"),
+    ({"random_state": "seed"}, "'random_state' parameter of KernelCCA"),
     ({"n_components": 200}, "n_components=200 is out of range"),
 ])
 def test_bad_parameters(rng, kwargs, match):

@@ -1,4 +1,5 @@
-"""Metrics with known answers: correlations, canonical correlations, transfer, reconstruction."""
+"""Metrics with known answers (correlations, canonical correlations, transfer, reconstruction)
+and the one set of score names they are reported under."""
 
 import warnings
 
@@ -7,10 +8,13 @@ import pytest
 
 from crossview.base import CrossviewError
 from crossview.evaluation import (
+    SCORES,
     canonical_correlations,
     canonical_sum_correlation,
+    evaluate_codes,
     per_dimension_correlation,
     reconstruction_mse,
+    score_codes,
     sum_correlation,
     transfer_accuracy,
 )
@@ -76,7 +80,8 @@ def test_canonical_regularisation_matches_direct_formula(rng):
     Y[:, 0] += X[:, 0]
     r = 0.1
     Xc, Yc = X - X.mean(0), Y - Y.mean(0)
-    cxx, cyy, cxy = Xc.T @ Xc / 299 + r * np.eye(4), Yc.T @ Yc / 299 + r * np.eye(3), Xc.T @ Yc / 299
+    cxx, cyy = Xc.T @ Xc / 299 + r * np.eye(4), Yc.T @ Yc / 299 + r * np.eye(3)
+    cxy = Xc.T @ Yc / 299
 
     def inv_sqrt(C):
         w, V = np.linalg.eigh(C)
@@ -146,3 +151,48 @@ def test_reconstruction_mse(rng):
     assert reconstruction_mse(Y, Y + 0.5) == pytest.approx(0.25)
     with pytest.raises(CrossviewError, match="expected the same shape"):
         reconstruction_mse(Y, Y[:, :3])
+
+
+# ---- one set of score names -------------------------------------------------------------------
+
+def _paired_codes(rng, n=150):
+    labels = rng.integers(0, 3, size=n)
+    Zx = np.eye(3)[labels] + 0.1 * rng.normal(size=(n, 3))
+    return Zx, Zx + 0.1 * rng.normal(size=(n, 3)), labels
+
+
+def test_codes_are_scored_under_the_shared_names_in_percent(rng):
+    Zx, Zy, labels = _paired_codes(rng)
+    got = score_codes(Zx, Zy, labels)
+    assert set(got) == {"sum_corr", "canonical_sum_corr", "transfer_x_to_y", "transfer_y_to_x"}
+    assert got["sum_corr"] == pytest.approx(sum_correlation(Zx, Zy))
+    assert got["canonical_sum_corr"] == pytest.approx(canonical_sum_correlation(Zx, Zy))
+    fraction = transfer_accuracy(Zx, Zy, labels)["x_to_y"]
+    assert got["transfer_x_to_y"] == pytest.approx(100 * fraction)
+    assert got["transfer_x_to_y"] > 90
+    assert set(score_codes(Zx, Zy[:, :2])) == {"canonical_sum_corr"}  # widths differ
+
+
+def test_evaluate_codes_uses_the_same_names_as_the_benchmark(rng):
+    Zx, Zy, labels = _paired_codes(rng)
+    res = evaluate_codes(Zx, Zy, labels, k=(1, 5))
+    assert {k: res[k] for k in score_codes(Zx, Zy, labels)} == score_codes(Zx, Zy, labels)
+    assert set(res) <= set(SCORES)
+    assert set(res["retrieval_x_to_y"]) == {1, 5} and res["retrieval_x_to_y"][5] > 1  # percent
+
+
+def test_model_scores_tables_and_csv_columns_are_known_score_names(rng):
+    from crossview.evaluation.outputs import ROW_COLUMNS
+    from crossview.evaluation.runner import score_model
+    from crossview.evaluation.tables import METRIC_COLUMNS, SHORT_METRICS, VARIANT_METRICS
+    from crossview.linear import CCA
+
+    X = rng.normal(size=(120, 4))
+    Y = X @ rng.normal(size=(4, 3)) + 0.1 * rng.normal(size=(120, 3))
+    labels = (X[:, 0] > 0).astype(int)
+    got = score_model(CCA(n_components=2).fit(X, Y), X, Y, labels)
+    assert set(got) == {"sum_corr", "canonical_sum_corr", "transfer_x_to_y", "transfer_y_to_x",
+                        "mse_y_from_x", "mse_x_from_y", "n_components"}
+    assert set(METRIC_COLUMNS) | set(SHORT_METRICS) | set(VARIANT_METRICS) <= set(SCORES)
+    row_info = {"method", "base_method", "variant", "seed", "params"}
+    assert set(ROW_COLUMNS) - row_info <= set(SCORES)

@@ -109,7 +109,7 @@ def test_cli_fit_generic_method_with_params(tmp_path, capsys):
     assert m.x_hidden == (5, 3) and m.loss_corr is False and m.n_components == 2
     for args, message in [
         (["-p", "no_such=1"], "has no parameter 'no_such'"),
-        (["-p", "epochs=many"], "expected a number"),
+        (["-p", "epochs=many"], "The 'epochs' parameter of CorrNet must be"),
         (["-p", "epochs"], "is not KEY=VALUE"),
     ]:
         capsys.readouterr()

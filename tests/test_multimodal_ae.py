@@ -84,8 +84,13 @@ def test_bad_input_is_clear(data, fitted):
     bad[0, 0] = np.inf
     with pytest.raises(CrossviewError, match="non-finite"):
         fitted.predict_x(bad)
-    with pytest.raises(CrossviewError, match="x_hidden"):
+    with pytest.raises(CrossviewError, match="'x_hidden' parameter of MultimodalAE must be an "
+                                             "int .* or an array-like. Got 'wide' instead"):
         MultimodalAE(x_hidden="wide", epochs=1, device="cpu").fit(X, Y)
+    with pytest.raises(CrossviewError, match="x_hidden must hold positive sizes"):
+        MultimodalAE(x_hidden=(8, -1), epochs=1, device="cpu").fit(X, Y)
+    with pytest.raises(CrossviewError, match="'n_components' parameter of MultimodalAE"):
+        MultimodalAE(n_components=2.0, epochs=1, device="cpu").fit(X, Y)
     with pytest.raises(CrossviewError, match="activation"):
         MultimodalAE(activation="swishy", epochs=1, device="cpu").fit(X, Y)
 

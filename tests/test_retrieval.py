@@ -102,10 +102,10 @@ def test_evaluate_codes_reports_everything(rng):
     Zx = np.eye(3)[labels] + 0.1 * rng.normal(size=(120, 3))
     Zy = Zx + 0.1 * rng.normal(size=(120, 3))
     res = evaluate_codes(Zx, Zy, labels)
-    assert set(res) == {"n_samples", "n_components_x", "n_components_y", "sum_correlation",
-                        "canonical_sum_correlation", "transfer_x_to_y", "transfer_y_to_x",
+    assert set(res) == {"n_samples", "n_components_x", "n_components_y", "sum_corr",
+                        "canonical_sum_corr", "transfer_x_to_y", "transfer_y_to_x",
                         "retrieval_x_to_y", "retrieval_y_to_x"}
-    assert res["transfer_x_to_y"] == 1.0 and set(res["retrieval_x_to_y"]) == {1, 5, 10}
+    assert res["transfer_x_to_y"] == 100.0 and set(res["retrieval_x_to_y"]) == {1, 5, 10}
     narrow = evaluate_codes(Zx, Zy[:, :2])
     assert set(narrow) == {"n_samples", "n_components_x", "n_components_y",
-                           "canonical_sum_correlation"}
+                           "canonical_sum_corr"}

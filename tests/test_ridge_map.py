@@ -110,11 +110,13 @@ def test_codes_live_in_y_space(rng):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"alpha": -1.0}, "alpha must be a finite number >= 0"),
+    ({"alpha": -1.0}, r"'alpha' parameter of RidgeMap must be a float in the range \[0.0, inf\)"),
+    ({"alpha": float("nan")}, "'alpha' parameter of RidgeMap .* Got nan"),
+    ({"alphas": 0.5}, "'alphas' parameter of RidgeMap must be an array-like or None"),
     ({"alphas": []}, "non-empty"),
     ({"alphas": [1.0, -2.0]}, ">= 0"),
     ({"alphas": ["a"]}, "non-negative numbers"),
-    ({"alphas": [1.0], "cv": "kfold"}, "cv must be one of"),
+    ({"alphas": [1.0], "cv": "kfold"}, "'cv' parameter of RidgeMap must be a str among .*'gcv'"),
 ])
 def test_bad_parameters(rng, kwargs, match):
     X, Y = views(rng)

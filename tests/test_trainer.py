@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from crossview.deep.trainer import History, NonFiniteLossError, train
+from crossview.exceptions import CrossviewError
 
 
 class ToyMap(nn.Module):
@@ -94,20 +95,28 @@ def test_history_round_trip():
 
 
 def test_bad_optimizer_is_clear():
-    with pytest.raises(ValueError, match="unknown optimizer"):
+    with pytest.raises(CrossviewError, match="'optimizer' parameter of train must be a str "
+                                             "among .*'adamw'.* Got 'adagrad-ish' instead"):
         train(ToyMap(), _data(), epochs=1, optimizer="adagrad-ish", verbose=False, device="cpu")
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"epochs": 1.5}, "epochs must be an integer >= 1, got 1.5"),
-    ({"batch_size": 0}, "batch_size must be an integer >= 1, got 0"),
-    ({"patience": 0}, "patience must be an integer >= 1 or None, got 0"),
-    ({"random_state": "abc"}, "random_state must be an integer or None, got 'abc'"),
+    ({"epochs": 1.5}, r"'epochs' parameter of train must be an int in the range \[1, inf\)\. "
+                      r"Got 1.5 instead"),
+    ({"epochs": "auto"}, "'epochs' parameter of train .* Got 'auto'"),  # estimators resolve it
+    ({"batch_size": 0}, r"'batch_size' parameter of train must be an int in the range \[1, "),
+    ({"patience": 0}, r"'patience' parameter of train must be an int in the range \[1, inf\) "
+                      "or None. Got 0 instead"),
+    ({"random_state": "abc"}, "'random_state' parameter of train must be an instance of 'int' "
+                              "or None. Got 'abc' instead"),
+    ({"learning_rate": 0.0}, r"'learning_rate' parameter of train .* \(0.0, inf\)"),
+    ({"lr_schedule": "linear"}, "'lr_schedule' parameter of train .* Got 'linear'"),
+    ({"checkpoint_dir": 3}, "'checkpoint_dir' parameter of train"),
 ])
-def test_integer_settings_are_checked_before_training(kwargs, message):
+def test_settings_are_checked_before_training(kwargs, message):
     m = ToyMap()
     settings = dict(epochs=2, batch_size=32, verbose=False, device="cpu") | kwargs
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(CrossviewError, match=message):
         train(m, _data(), **settings)
     assert m.calls == 0
 
@@ -124,9 +133,8 @@ def test_checkpoint_dir_that_is_a_file_fails_before_the_first_epoch(tmp_path):
 # ---- mixed precision -------------------------------------------------------------------------
 
 def test_unknown_precision_is_clear():
-    from crossview.base import CrossviewError
-
-    with pytest.raises(CrossviewError, match="unknown precision 'float16'.*'bfloat16'"):
+    with pytest.raises(CrossviewError, match="'precision' parameter of train must be a str "
+                                             "among .*'bfloat16'.* Got 'float16' instead"):
         _fit(precision="float16")
 
 

@@ -7,15 +7,29 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
+from .exceptions import ConstantColumnWarning, CrossviewError
 
-class CrossviewError(ValueError):
-    """A user error: bad input, a bad file, an impossible request (the CLI prints it in one line)."""
+__all__ = ["ConstantColumnWarning", "CrossviewError", "TwoViewModel", "check_labels",
+           "check_params", "check_view", "check_views", "count_constant_columns"]
 
 
-class ConstantColumnWarning(UserWarning):
-    """Warned when a view has columns with zero variance (they carry no information)."""
+def check_params(constraints: dict, params: dict, caller: str) -> None:
+    """Check ``params`` against scikit-learn parameter constraints, raising a one-line error.
+
+    ``constraints`` maps a parameter name to a list of scikit-learn constraints (``Interval``,
+    ``StrOptions``, a type, ``None``, ``"boolean"``, ...; see
+    ``sklearn.utils._param_validation``). A value that meets none of them raises a
+    :class:`CrossviewError` with scikit-learn's message, which names the parameter, what it
+    accepts and what it got, e.g. "The 'epochs' parameter of CorrNet must be an int in the range
+    [1, inf) or a str among {'auto'}. Got 1.5 instead."
+    """
+    try:
+        validate_parameter_constraints(constraints, params, caller_name=caller)
+    except InvalidParameterError as exc:
+        raise CrossviewError(str(exc).replace("\n", " ")) from None
 
 
 def _as_float_2d(A: Any, name: str, dtype) -> np.ndarray:
@@ -141,13 +155,28 @@ class TwoViewModel(BaseEstimator):
     """Base of every paired two-view method: scikit-learn conventions plus safe model files.
 
     Subclasses implement ``fit(X, Y)``, ``transform(X)``, ``transform_y(Y)`` and, where the
-    method can translate, ``predict(X)`` (X to Y) and ``predict_x(Y)`` (Y to X). For model files
-    they implement ``_get_state() -> (arrays, extra)`` and ``_set_state(arrays, extra)``, where
-    ``arrays`` is a dict of NumPy arrays (saved as safetensors) and ``extra`` a JSON-able dict.
+    method can translate, ``predict(X)`` (X to Y) and ``predict_x(Y)`` (Y to X): a method that
+    cannot translate has no ``predict`` (``hasattr(model, "predict")`` is the capability). For
+    model files they implement ``_get_state() -> (arrays, extra)`` and
+    ``_set_state(arrays, extra)``, where ``arrays`` is a dict of NumPy arrays (saved as
+    safetensors) and ``extra`` a JSON-able dict.
+
+    Each subclass declares what its parameters accept in ``_parameter_constraints``
+    (scikit-learn's format) and calls :meth:`_validate_params` first thing in ``fit`` (and
+    ``partial_fit``).
     """
 
-    #: whether the method can translate one view into the other
-    translates: bool = False
+    #: what each ``__init__`` parameter accepts, in scikit-learn's constraint format
+    _parameter_constraints: dict = {}
+
+    def _validate_params(self) -> None:
+        """Check every parameter against ``_parameter_constraints`` (scikit-learn's validation).
+
+        Raises a one-line :class:`CrossviewError` (not scikit-learn's ``InvalidParameterError``)
+        naming the parameter, the values it accepts and the value it got.
+        """
+        check_params(self._parameter_constraints, self.get_params(deep=False),
+                     type(self).__name__)
 
     def transform_both(self, X, Y):
         """Return the codes ``(Zx, Zy)`` of each view computed from that view alone."""
@@ -157,19 +186,22 @@ class TwoViewModel(BaseEstimator):
         """Fit on both views, then return the code of X."""
         return self.fit(X, Y, **fit_params).transform(X)
 
-    def predict(self, X):
-        """Translate view X into view Y."""
-        raise NotImplementedError(
-            f"{type(self).__name__} does not translate between views; use a method that does "
-            "(see `crossview methods`)"
-        )
+    def score(self, X, Y) -> float:
+        """Sum correlation of the codes of paired rows: higher is better (for ``GridSearchCV``).
 
-    def predict_x(self, Y):
-        """Translate view Y into view X."""
-        raise NotImplementedError(
-            f"{type(self).__name__} does not translate between views; use a method that does "
-            "(see `crossview methods`)"
-        )
+        The sum over code dimensions of the Pearson correlation between ``transform(X)`` and
+        ``transform_y(Y)`` (the protocol's sum correlation). It grows with ``n_components``,
+        so compare it across other parameters, or search ``n_components`` with
+        ``scoring=`` set to a per-dimension measure. Maps between spaces (``RidgeMap``,
+        ``Procrustes``, ``MLPMap``) score their translations instead.
+        """
+        from .evaluation.metrics import sum_correlation
+
+        Zx, Zy = self.transform(X), self.transform_y(Y)
+        if Zx.shape[0] != Zy.shape[0]:
+            raise CrossviewError(
+                f"score needs paired rows: X has {Zx.shape[0]} rows, Y has {Zy.shape[0]}")
+        return float(sum_correlation(Zx, Zy))
 
     def _check_x(self, X):
         check_is_fitted(self)
@@ -179,19 +211,22 @@ class TwoViewModel(BaseEstimator):
         check_is_fitted(self)
         return check_view(Y, "Y", n_features=self.n_features_in_y_)
 
-    def _get_state(self) -> tuple[dict[str, np.ndarray], dict]:
-        raise NotImplementedError(f"{type(self).__name__} cannot be saved yet")
-
-    def _set_state(self, arrays: dict[str, np.ndarray], extra: dict) -> None:
-        raise NotImplementedError(f"{type(self).__name__} cannot be loaded yet")
-
     def save(self, path) -> None:
         """Save the fitted model to folder ``path`` (safetensors weights + JSON config)."""
         from .io import save_model
 
         save_model(self, path)
 
+    #: the dtype ``transform`` returns for input of that dtype (scikit-learn's transformer tag)
+    _preserves_dtype = ("float64",)
+
     def __sklearn_tags__(self):
+        from sklearn.utils import TransformerTags
+
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
+        # every method has transform, so scikit-learn sees a transformer; sparse input is
+        # accepted because check_views densifies it
+        tags.transformer_tags = TransformerTags(preserves_dtype=list(self._preserves_dtype))
+        tags.input_tags.sparse = True
         return tags

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from ._version import __version__
-from .base import CrossviewError
+from .exceptions import CrossviewError
+from .fileio import atomic_write, write_json
 
 FORMAT_NAME = "crossview-model"
 FORMAT_VERSION = 1
@@ -69,12 +69,9 @@ def save_model(model, path) -> Path:
         "n_features_in_y": int(getattr(model, "n_features_in_y_", 0)),
         "extra": _jsonable(extra, "extra"),
     }
-    tmp_w = path / (WEIGHTS_FILE + ".tmp")
-    tmp_c = path / (CONFIG_FILE + ".tmp")
-    save_file(arrays, str(tmp_w), metadata={"format": FORMAT_NAME})
-    tmp_c.write_text(json.dumps(config, indent=2) + "\n")
-    os.replace(tmp_w, path / WEIGHTS_FILE)
-    os.replace(tmp_c, path / CONFIG_FILE)
+    with atomic_write(path / WEIGHTS_FILE) as tmp:
+        save_file(arrays, str(tmp), metadata={"format": FORMAT_NAME})
+    write_json(path / CONFIG_FILE, config, indent=2)
     return path
 
 

@@ -1,87 +1,94 @@
-"""The one table of methods: name -> class and what the method can do.
+"""The one table of methods: name -> class and task.
 
 Entries name their class by import path so that importing crossview stays cheap (torch is only
 imported when a deep method is used). The CLI (`crossview fit NAME`, `crossview methods`), model
-loading and the benchmark all look methods up here.
+loading, the benchmark and the contract test (tests/test_method_contract.py) all look methods
+up here. What a method can do comes from its class: it translates if it has ``predict``
+(scikit-learn's ``available_if`` hides it where a setting rules it out), and it is deep if it is
+trained by the shared trainer. Adding a method is two edits: its module and one line below.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from dataclasses import dataclass
 
-from .base import CrossviewError
+from .exceptions import CrossviewError
+
+#: what a method is fitted on: two views with paired rows; two data sets linked by class labels;
+#: sets of items with per-set cluster ids
+TASKS = ("paired", "label-linked", "clustering")
 
 
 @dataclass(frozen=True)
 class MethodInfo:
-    """What the registry knows about one method."""
+    """What the registry knows about one method: its name, class, one-line summary and task."""
 
     name: str
     target: str  # "module:ClassName"
     summary: str
-    paired: bool = True  # fit(X, Y) on paired rows
-    translates: bool = False  # predict / predict_x exist
-    deep: bool = False  # trained by the shared torch trainer
+    task: str = "paired"
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise ValueError(f"method {self.name}: unknown task {self.task!r}; one of {TASKS}")
 
     def load(self) -> type:
         """Import and return the estimator class."""
         module, _, cls = self.target.partition(":")
         return getattr(importlib.import_module(module), cls)
 
+    @property
+    def translates(self) -> bool:
+        """Whether the class can translate between views (it has ``predict``)."""
+        return hasattr(self.load(), "predict")
+
+    @property
+    def deep(self) -> bool:
+        """Whether the class is trained by the shared torch trainer."""
+        return hasattr(self.load(), "_build_module")
+
 
 METHODS: dict[str, MethodInfo] = {
     m.name: m
     for m in [
         MethodInfo("cca", "crossview.linear.cca:CCA",
-                   "regularised closed-form CCA (whitening + SVD)", translates=True),
+                   "regularised closed-form CCA (whitening + SVD)"),
         MethodInfo("ridge", "crossview.linear.ridge_map:RidgeMap",
-                   "ridge / least-squares map X->Y and Y->X", translates=True),
+                   "ridge / least-squares map X->Y and Y->X"),
         MethodInfo("procrustes", "crossview.linear.procrustes:Procrustes",
-                   "orthogonal map between embedding spaces (Artetxe et al.)", translates=True),
-        MethodInfo("kcca", "crossview.kernel.kcca:KernelCCA",
-                   "kernel CCA, exact or Nystrom", translates=True),
+                   "orthogonal map between embedding spaces (Artetxe et al.)"),
+        MethodInfo("kcca", "crossview.kernel.kcca:KernelCCA", "kernel CCA, exact or Nystrom"),
         MethodInfo("corrnet", "crossview.deep.corrnet:CorrNet",
-                   "Deep Correlational Neural Network (Chandar et al. 2016)", translates=True,
-                   deep=True),
-        MethodInfo("dcca", "crossview.deep.dcca:DCCA",
-                   "deep CCA (Andrew et al. 2013)", deep=True),
+                   "Deep Correlational Neural Network (Chandar et al. 2016)"),
+        MethodInfo("dcca", "crossview.deep.dcca:DCCA", "deep CCA (Andrew et al. 2013)"),
         MethodInfo("dccae", "crossview.deep.dcca:DCCAE",
-                   "deep canonically correlated autoencoders (Wang et al. 2015)", translates=True,
-                   deep=True),
+                   "deep canonically correlated autoencoders (Wang et al. 2015)"),
         MethodInfo("mae", "crossview.deep.multimodal_ae:MultimodalAE",
-                   "multimodal autoencoder (Ngiam et al. 2011)", translates=True, deep=True),
+                   "multimodal autoencoder (Ngiam et al. 2011)"),
         MethodInfo("mlpmap", "crossview.deep.mlp_map:MLPMap",
-                   "neural map X->Y (and Y->X) between embedding spaces", translates=True,
-                   deep=True),
+                   "neural map X->Y (and Y->X) between embedding spaces"),
     ]
 }
 
 
-def available() -> dict[str, MethodInfo]:
-    """Return the registered methods whose module is present in this installation."""
-    out = {}
-    for name, info in METHODS.items():
-        module = info.target.partition(":")[0]
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except ModuleNotFoundError:  # find_spec imports the parent package, which may be absent
-            found = False
-        if found:
-            out[name] = info
-    return out
+def get(name: str, task: str | None = None) -> MethodInfo:
+    """Look a method up by name (and, if given, check its task), with a clear error."""
+    key = str(name).lower()
+    if key not in METHODS:
+        raise CrossviewError(f"unknown method {name!r}; available: {', '.join(sorted(METHODS))}")
+    info = METHODS[key]
+    if task is not None and info.task != task:
+        raise CrossviewError(f"method {info.name!r} is for {info.task} data, not {task} data; "
+                             f"{task} methods: {', '.join(names(task)) or 'none'}")
+    return info
 
 
-def get(name: str) -> MethodInfo:
-    """Look a method up by name, with a clear error listing the known names."""
-    key = name.lower()
-    known = available()
-    if key not in known:
-        raise CrossviewError(
-            f"unknown method {name!r}; available: {', '.join(sorted(known)) or 'none'}"
-        )
-    return known[key]
+def names(task: str | None = None) -> list[str]:
+    """The registered method names (of one task, if given), in table order."""
+    if task is not None and task not in TASKS:
+        raise CrossviewError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    return [n for n, info in METHODS.items() if task is None or info.task == task]
 
 
 def name_of(estimator) -> str:

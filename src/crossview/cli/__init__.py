@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 import warnings
 
 import typer
@@ -17,7 +18,7 @@ except ModuleNotFoundError:  # newer typer vendors click; its exceptions derive 
     from typer import TyperException as _UsageProblem
 
 from .._version import __version__
-from ..base import CrossviewError
+from ..exceptions import CrossviewError
 
 app = typer.Typer(
     name="crossview",
@@ -27,9 +28,12 @@ app = typer.Typer(
     add_completion=False,
 )
 
-#: errors that are the user's to fix: one line on stderr, exit code 2, no traceback
-USER_ERRORS = (CrossviewError, ValueError, FileNotFoundError, FileExistsError, IsADirectoryError,
-               NotADirectoryError, PermissionError, NotImplementedError)
+#: errors that are the user's to fix: one line on stderr, exit code 2, no traceback (unless
+#: ``--debug``). Anything else is a bug in crossview and shows its traceback.
+USER_ERRORS = (CrossviewError, OSError)
+
+#: set by ``crossview --debug``: show the traceback of user errors too
+_DEBUG = {"on": False}
 
 
 def _version_callback(value: bool):
@@ -42,8 +46,11 @@ def _version_callback(value: bool):
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
                                  help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug",
+                               help="Show the full traceback of errors, user errors included."),
 ):
     """Learn mappings and common representations between two views of data."""
+    _DEBUG["on"] = debug
 
 
 def _register():
@@ -87,6 +94,7 @@ def _echo_warnings(caught) -> None:
 
 
 def _run_app(argv: list[str] | None) -> int:
+    _DEBUG["on"] = False
     try:
         result = app(args=argv, prog_name="crossview", standalone_mode=False)
     except _Exit as exc:
@@ -100,6 +108,8 @@ def _run_app(argv: list[str] | None) -> int:
             typer.echo(f"crossview: error: {message.splitlines()[0]}", err=True)
         return 2
     except USER_ERRORS as exc:
+        if _DEBUG["on"]:
+            traceback.print_exc()
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, OSError) and exc.filename:
             msg = f"{exc.strerror}: {exc.filename}"

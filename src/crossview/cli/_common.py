@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..base import CrossviewError
+from ..exceptions import CrossviewError
 
 
 def read_array(path: Path | str) -> np.ndarray:
@@ -95,6 +95,8 @@ def _coerce(text: str, default):
         value = json.loads(text)
     except json.JSONDecodeError:
         return text
+    if isinstance(value, float) and value.is_integer() and "e" in low:
+        return int(value)  # 1e3 -> 1000, as for integer parameters (e.g. epochs, default "auto")
     return tuple(value) if isinstance(value, list) else value
 
 

@@ -8,12 +8,13 @@ same protocol on a user's own paired views.
 from __future__ import annotations
 
 import inspect
+from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from ..base import CrossviewError
+from ..exceptions import CrossviewError
 from . import app
 from ._common import _coerce, check_writable_folder, read_array, read_labels
 
@@ -23,8 +24,8 @@ app.add_typer(bench_app, name="benchmark")
 
 # ---- options shared by every benchmark command ---------------------------------------------
 
-_METHODS = typer.Option(None, "--methods", help="Comma-separated methods (default: every "
-                        "available one of cca,kcca,dcca,dccae,mae,corrnet); CorrNet loss "
+_METHODS = typer.Option(None, "--methods", help="Methods, comma-separated or repeated "
+                        "(default: cca,kcca,dcca,dccae,mae,corrnet); CorrNet loss "
                         "combinations as corrnet[L2+L3].")
 _SEEDS = typer.Option("1", "--seeds", help="N runs seeds 0..N-1; a comma list (0,3,7) runs "
                       "those seeds.")
@@ -35,14 +36,17 @@ _ABLATION = typer.Option(False, "--ablation", help="Also run CorrNet's loss comb
 _NO_RESUME = typer.Option(False, "--no-resume", help="Refit every run even if the folder "
                           "holds it already.")
 _NO_FIGURES = typer.Option(False, "--no-figures", help="Skip the figures.")
-def _check_eval_on(value: str) -> str:
-    if value not in ("test", "val"):
-        raise CrossviewError(f"--eval-on expects test or val; got {value!r}")
-    return value
 
 
-_EVAL_ON = typer.Option("test", "--eval-on", callback=_check_eval_on, help="Split to score on: "
-                        "test (report) or val (tuning).")
+class EvalSplit(str, Enum):
+    """The splits a benchmark can score on (typer checks the choice and lists it in --help)."""
+
+    test = "test"
+    val = "val"
+
+
+_EVAL_ON = typer.Option(EvalSplit.test, "--eval-on", help="Split to score on: test (report) "
+                        "or val (tuning).")
 _QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars.")
 
 
@@ -67,7 +71,8 @@ def parse_settings(items: list[str] | None, protocol: str | None = None) -> dict
     tuple, ``corrnet.lam=8`` a float.
     """
     from .. import registry
-    from ..evaluation.benchmark import MANAGED_PARAMS, PRESETS, parse_spec
+    from ..evaluation.protocols import PRESETS
+    from ..evaluation.specs import MANAGED_PARAMS, accepted_params, parse_spec
 
     out: dict[str, dict] = {}
     for item in items or []:
@@ -78,15 +83,14 @@ def parse_settings(items: list[str] | None, protocol: str | None = None) -> dict
             raise CrossviewError(f"--set expects METHOD.KEY=VALUE (e.g. corrnet.lam=0.02); "
                                  f"got {item!r}")
         spec = parse_spec(method)
-        cls = registry.get(spec.method).load()
-        known = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()
-                 if k != "self"}
+        known = accepted_params(spec.method)
         if key in MANAGED_PARAMS:
             raise CrossviewError(f"--set {item}: {key!r} is set by the benchmark "
                                  f"(use {'--seeds' if key == 'random_state' else '--quiet'})")
         if key not in known:
-            raise CrossviewError(f"--set {item}: {cls.__name__} has no parameter {key!r}; it "
-                                 f"has: {', '.join(sorted(known))}")
+            name = registry.get(spec.method).load().__name__
+            raise CrossviewError(f"--set {item}: {name} has no parameter {key!r}; it has: "
+                                 f"{', '.join(sorted(known))}")
         default = known[key]
         if default is None:
             default = PRESETS.get(protocol or "", {}).get(spec.method, {}).get(key)
@@ -103,11 +107,13 @@ def _run(data, protocol: str, out: Path, methods, seeds, settings, ablation, no_
     from ..evaluation.benchmark import run_benchmark
 
     check_writable_folder(out, out)
+    if methods:  # repeatable, and each may be a comma list: --methods cca,kcca --methods mae
+        methods = [m for item in methods for m in item.split(",") if m.strip()]
     result = run_benchmark(
         data, methods=methods, seeds=parse_seeds(seeds), out_dir=out,
         method_params=parse_settings(settings, protocol), ablation=ablation,
         resume=not no_resume, verbose=not quiet, figures=not no_figures, protocol=protocol,
-        image_shape=image_shape, eval_split=eval_on)
+        image_shape=image_shape, eval_split=EvalSplit(eval_on).value)
     typer.echo(result.markdown())
     typer.echo(f"\nfitted {len(result.fitted)} run(s), reused {len(result.reused)}; "
                f"results: {result.files['markdown']}; report: {result.files['html']}")
@@ -119,7 +125,7 @@ def _default_out(protocol: str) -> Path:
 
 @bench_app.command("mnist-halves")
 def mnist_cmd(
-    methods: Optional[str] = _METHODS,
+    methods: Optional[List[str]] = _METHODS,
     seeds: str = _SEEDS,
     out: Optional[Path] = typer.Option(None, "--out", help="Results folder (default "
                                        "benchmark-results/mnist-halves)."),
@@ -131,7 +137,7 @@ def mnist_cmd(
     ablation: bool = _ABLATION,
     no_resume: bool = _NO_RESUME,
     no_figures: bool = _NO_FIGURES,
-    eval_on: str = _EVAL_ON,
+    eval_on: EvalSplit = _EVAL_ON,
     quiet: bool = _QUIET,
 ):
     """MNIST left/right halves with the CorrNet paper's protocol and published numbers."""
@@ -144,7 +150,7 @@ def mnist_cmd(
 
 @bench_app.command("digits-halves")
 def digits_cmd(
-    methods: Optional[str] = _METHODS,
+    methods: Optional[List[str]] = _METHODS,
     seeds: str = _SEEDS,
     out: Optional[Path] = typer.Option(None, "--out", help="Results folder (default "
                                        "benchmark-results/digits-halves)."),
@@ -152,10 +158,10 @@ def digits_cmd(
     ablation: bool = _ABLATION,
     no_resume: bool = _NO_RESUME,
     no_figures: bool = _NO_FIGURES,
-    eval_on: str = _EVAL_ON,
+    eval_on: EvalSplit = _EVAL_ON,
     quiet: bool = _QUIET,
 ):
-    """scikit-learn digits halves: the offline smoke test of the whole benchmark (about a minute)."""
+    """scikit-learn digits halves: the offline smoke test of the whole benchmark (a minute)."""
     from ..datasets import load_digits_halves
 
     _run(load_digits_halves(random_state=0), "digits-halves",
@@ -261,13 +267,13 @@ def custom_cmd(
     test_labels: Optional[Path] = _TEST_LABELS,
     image_shape: Optional[str] = _IMAGE_SHAPE,
     out: Optional[Path] = _OUT_CUSTOM,
-    methods: Optional[str] = _METHODS,
+    methods: Optional[List[str]] = _METHODS,
     seeds: str = _SEEDS,
     settings: Optional[List[str]] = _SET,
     ablation: bool = _ABLATION,
     no_resume: bool = _NO_RESUME,
     no_figures: bool = _NO_FIGURES,
-    eval_on: str = _EVAL_ON,
+    eval_on: EvalSplit = _EVAL_ON,
     quiet: bool = _QUIET,
 ):
     """Your own paired views (same as `crossview benchmark --data-x X --data-y Y`)."""
@@ -290,13 +296,13 @@ def benchmark_root(
     test_labels: Optional[Path] = _TEST_LABELS,
     image_shape: Optional[str] = _IMAGE_SHAPE,
     out: Optional[Path] = _OUT_CUSTOM,
-    methods: Optional[str] = _METHODS,
+    methods: Optional[List[str]] = _METHODS,
     seeds: str = _SEEDS,
     settings: Optional[List[str]] = _SET,
     ablation: bool = _ABLATION,
     no_resume: bool = _NO_RESUME,
     no_figures: bool = _NO_FIGURES,
-    eval_on: str = _EVAL_ON,
+    eval_on: EvalSplit = _EVAL_ON,
     quiet: bool = _QUIET,
 ):
     """Benchmark methods with one protocol: tables, figures and an HTML report.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -11,22 +10,25 @@ import typer
 from ..evaluation.tables import format_table
 from . import app
 
-#: the demo's CorrNet: small enough for a laptop CPU in seconds, good enough to show the idea
-DEMO_CORRNET = dict(n_components=16, x_hidden=(64,), view_activation="sigmoid", lam=1.0,
-                    batch_size=50, epochs=60, learning_rate=2e-3)
+#: the demo's methods, with the digits-halves benchmark presets (small enough for a laptop CPU
+#: in seconds, good enough to show the idea)
+DEMO_METHODS = ("corrnet", "cca")
 
 
 def run_demo(out: Path, verbose: bool = True, seed: int = 0) -> dict:
     """Fit CorrNet and CCA on digits halves, score both, and draw CorrNet's reconstructions."""
     from ..datasets import load_digits_halves
     from ..evaluation.plots import plot_reconstructions
+    from ..evaluation.protocols import DIGITS_PRESETS
     from ..evaluation.runner import run_method
+    from ..fileio import write_json
 
     data = load_digits_halves(random_state=seed)
     results = {}
-    for name, params in (("corrnet", DEMO_CORRNET), ("cca", {"n_components": 16})):
+    for name in DEMO_METHODS:
         t0 = time.perf_counter()
-        res = run_method(name, data, params=params, seed=seed, verbose=verbose, keep_model=True)
+        res = run_method(name, data, params=DIGITS_PRESETS[name], seed=seed, verbose=verbose,
+                         keep_model=True)
         results[name] = res
         if verbose:
             typer.echo(f"fitted {name} in {time.perf_counter() - t0:.1f} s", err=True)
@@ -37,7 +39,7 @@ def run_demo(out: Path, verbose: bool = True, seed: int = 0) -> dict:
                                out / "reconstructions.png", n=12,
                                title="CorrNet: right halves generated from left halves")
     summary = {name: r.metrics for name, r in results.items()}
-    (out / "metrics.json").write_text(json.dumps(summary, indent=2))
+    write_json(out / "metrics.json", summary, indent=2)
     return {"metrics": summary, "figure": str(png)}
 
 

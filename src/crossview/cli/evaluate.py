@@ -1,4 +1,8 @@
-"""CLI command `crossview evaluate`: metrics for two code matrices (and labels)."""
+"""CLI command `crossview evaluate`: metrics for two code matrices (and labels).
+
+The metric names (``--json``) are the benchmark's (:data:`crossview.evaluation.SCORES`);
+accuracies and precisions are percentages.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from ..base import CrossviewError
+from ..exceptions import CrossviewError
 from . import app
 from ._common import read_array, read_labels
 
@@ -25,20 +29,18 @@ def _parse_ks(text: str) -> tuple[int, ...]:
 
 
 def format_report(res: dict) -> str:
-    """Render the dict of `evaluate_codes` as an aligned text table (accuracies in percent)."""
+    """Render the dict of `evaluate_codes` as an aligned text table (rates in percent)."""
     lines = [("rows", f"{res['n_samples']}"),
              ("code size", f"X {res['n_components_x']}, Y {res['n_components_y']}")]
-    if "sum_correlation" in res:
-        lines.append(("sum correlation", f"{res['sum_correlation']:.2f} (max "
-                                         f"{res['n_components_x']})"))
-    lines.append(("canonical sum correlation", f"{res['canonical_sum_correlation']:.2f}"))
+    if "sum_corr" in res:
+        lines.append(("sum correlation", f"{res['sum_corr']:.2f} (max {res['n_components_x']})"))
+    lines.append(("canonical sum correlation", f"{res['canonical_sum_corr']:.2f}"))
     for d, name in (("x_to_y", "X -> Y"), ("y_to_x", "Y -> X")):
         if f"transfer_{d}" in res:
-            lines.append((f"transfer accuracy {name}", f"{100 * res[f'transfer_{d}']:.2f} %"))
+            lines.append((f"transfer accuracy {name}", f"{res[f'transfer_{d}']:.2f} %"))
     for d, name in (("x_to_y", "X -> Y"), ("y_to_x", "Y -> X")):
-        if f"retrieval_{d}" in res:
-            for k, p in res[f"retrieval_{d}"].items():
-                lines.append((f"retrieval {name} P@{k}", f"{100 * p:.2f} %"))
+        for k, p in res.get(f"retrieval_{d}", {}).items():
+            lines.append((f"retrieval {name} P@{k}", f"{p:.2f} %"))
     width = max(len(a) for a, _ in lines)
     return "\n".join(f"{a:<{width}}  {b}" for a, b in lines)
 
@@ -46,8 +48,10 @@ def format_report(res: dict) -> str:
 @app.command("evaluate")
 def evaluate_cmd(
     x_codes: Path = typer.Option(..., "--x-codes", help="Codes of view X (rows = items)."),
-    y_codes: Path = typer.Option(..., "--y-codes", help="Codes of view Y, row i paired with row i of X."),
-    labels: Optional[Path] = typer.Option(None, "--labels", help="Class labels, one per row (for transfer accuracy)."),
+    y_codes: Path = typer.Option(..., "--y-codes",
+                                 help="Codes of view Y, row i paired with row i of X."),
+    labels: Optional[Path] = typer.Option(None, "--labels", help="Class labels, one per row "
+                                          "(for transfer accuracy)."),
     k: Optional[str] = typer.Option(None, "--k", help="Retrieval cut-offs, comma-separated "
                                     "(default 1,5,10, those up to the number of rows)."),
     method: str = typer.Option("nn", "--method", help="Retrieval ranking: nn (cosine) or csls."),

@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from .. import registry
-from ..base import CrossviewError
+from ..exceptions import CrossviewError
 from ..io import load_model, read_config
 from . import app
 from ._common import check_writable_folder, parse_params, read_array, write_array
@@ -22,10 +22,11 @@ def methods_cmd(
 ):
     """List the registered methods, or one method's parameters and defaults."""
     if name is None:
-        for key, info in sorted(registry.available().items()):
-            caps = ", ".join(c for c, on in (("translates", info.translates), ("deep", info.deep))
-                             if on)
-            typer.echo(f"{key:<11} {info.summary}" + (f"  [{caps}]" if caps else ""))
+        for key in registry.names():
+            info = registry.get(key)
+            caps = ", ".join(c for c, on in ((info.task, True), ("translates", info.translates),
+                                             ("deep", info.deep)) if on)
+            typer.echo(f"{key:<11} {info.summary}  [{caps}]")
         return
     cls = registry.get(name).load()
     typer.echo(f"{name}: {cls.__name__} — {(cls.__doc__ or '').strip().splitlines()[0]}")
@@ -52,7 +53,8 @@ def fit_cmd(
 ):
     """Fit METHOD on paired views X and Y and save it to --out."""
     check_writable_folder(out, out)  # fail before a long fit, not after it
-    info = registry.get(method)
+    # the options of this command are those of the paired task (two views, row i with row i)
+    info = registry.get(method, task="paired")
     cls = info.load()
     params = parse_params(cls, param)
     if "verbose" in inspect.signature(cls.__init__).parameters:
@@ -106,10 +108,15 @@ def translate_cmd(
     """Translate rows of one view into the other view (X -> Y with --x, Y -> X with --y)."""
     which, path = _one_view(x, y)
     model = load_model(model_dir)
-    if not registry.get(read_config(model_dir)["method"]).translates:
-        raise CrossviewError(f"{type(model).__name__} does not translate between views")
-    A = read_array(path)
-    out_arr = model.predict(A) if which == "x" else model.predict_x(A)
+    name = "predict" if which == "x" else "predict_x"
+    try:
+        translate = getattr(model, name)
+    except AttributeError as exc:  # the capability is the method (scikit-learn's available_if)
+        reason = str(exc) if name in str(exc) and "no attribute" not in str(exc) else (
+            "it does not translate between views")
+        raise CrossviewError(f"{type(model).__name__} cannot translate "
+                             f"{'X into Y' if which == 'x' else 'Y into X'}: {reason}") from None
+    out_arr = translate(read_array(path))
     write_array(out, out_arr)
     typer.echo(f"wrote {out_arr.shape} to {out}")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..base import CrossviewError
+from ..exceptions import CrossviewError
 
 #: cells read as missing values (NaN)
 NA_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "-nan"})

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..base import CrossviewError
+from ..exceptions import CrossviewError
 
 
 @dataclass(frozen=True, eq=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..base import CrossviewError
+from ..exceptions import CrossviewError
 from .base import TwoViewData, TwoViewDataset
 
 

@@ -9,14 +9,14 @@ Nothing is ever unpickled.
 from __future__ import annotations
 
 import csv
-import os
 import zipfile
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from ..base import CrossviewError
+from ..exceptions import CrossviewError
+from ..fileio import atomic_write
 from ._text import read_table, read_word2vec
 
 #: suffix -> short description, for the "unknown suffix" error and the docs
@@ -241,9 +241,8 @@ def write_view(path: Path | str, data, vocab: list[str] | None = None) -> Path:
     if vocab is not None and not all(vocab):
         raise CrossviewError(f"cannot write {path}: row {vocab.index('') + 1} has an empty name")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
     fmt = _number_format(arr.dtype)
-    try:
+    with atomic_write(path) as tmp:
         if suffix == ".npy":
             with open(tmp, "wb") as f:
                 np.save(f, arr)
@@ -267,9 +266,6 @@ def write_view(path: Path | str, data, vocab: list[str] | None = None) -> Path:
                             )
                         f.write(vocab[i] + " ")
                     f.write(" ".join(fmt(v) for v in row) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -8,14 +8,14 @@ big-endian. Files may be gzip-compressed; the reader detects that from the first
 from __future__ import annotations
 
 import gzip
-import os
 import struct
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from ..base import CrossviewError
+from ..exceptions import CrossviewError
+from ..fileio import atomic_write
 
 #: IDX type code -> NumPy dtype (big-endian, as stored)
 IDX_TYPES = {
@@ -85,11 +85,10 @@ def write_idx(path: Path | str, array: np.ndarray) -> Path:
         raise CrossviewError(f"IDX files hold at most 255 dimensions; got {arr.ndim}")
     data = (bytes([0, 0, code, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
             + np.ascontiguousarray(arr, dtype=IDX_TYPES[code]).tobytes())
-    tmp = path.with_name(path.name + ".part")
-    if path.name.endswith(".gz"):
-        with gzip.open(tmp, "wb", compresslevel=6) as f:
-            f.write(data)
-    else:
-        tmp.write_bytes(data)
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        if path.name.endswith(".gz"):
+            with gzip.open(tmp, "wb", compresslevel=6) as f:
+                f.write(data)
+        else:
+            tmp.write_bytes(data)
     return path

@@ -13,7 +13,6 @@ import hashlib
 import http.client
 import logging
 import os
-import tempfile
 import urllib.request
 import zipfile
 import zlib
@@ -21,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..base import CrossviewError
+from ..exceptions import CrossviewError
+from ..fileio import atomic_write
 from .base import TwoViewData, TwoViewDataset
 from .idx import read_idx
 
@@ -155,10 +155,8 @@ def _fetch_one(url: str, dest: Path, expected_md5: str, verbose: bool) -> None:
     """Download ``url`` (a .gz file) to ``dest`` atomically, checking the md5 of its content."""
     from tqdm.auto import tqdm
 
-    fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
+    with atomic_write(dest) as tmp:
+        with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
             total = resp.headers.get("Content-Length") if hasattr(resp, "headers") else None
             with tqdm(total=int(total) if total else None, unit="B", unit_scale=True,
                       desc=dest.name, disable=not verbose, leave=False) as bar:
@@ -173,9 +171,6 @@ def _fetch_one(url: str, dest: Path, expected_md5: str, verbose: bool) -> None:
             raise CrossviewError(
                 f"{url}: checksum mismatch (md5 of the content {digest}, expected {expected_md5})"
             )
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def download_mnist(dest: Path | str, *, mirrors: list[str] | None = None,

@@ -11,20 +11,26 @@ batch instead of once per row. The loss (paper eq. 3) adds, each switchable:
 - L2 cross-reconstruction: both views from ``h(x, 0)``;
 - L3 cross-reconstruction: both views from ``h(0, y)``;
 - L4 correlation: ``-lam * sum_j corr(h_j(x, 0), h_j(0, y))`` over the minibatch.
+
+Each reconstruction error is divided by its view's total training variance (1 for a decoder
+that outputs the mean), where the paper sums squared errors over features: the same ``lam``
+then serves views of any width and scale (see docs/corrnet-tuning.md).
 """
 
 from __future__ import annotations
 
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ..base import CrossviewError
-from .estimator import DeepTwoViewModel, StandardizedCodesMixin
-from .losses import correlation_sum, mse
-from .nets import activation, as_sizes, mlp
+from ..exceptions import CrossviewError
+from .estimator import TRAIN_PARAM_CONSTRAINTS, DeepTwoViewModel, StandardizedCodesMixin
+from .losses import correlation_sum, relative_mse
+from .nets import SIZES, activation, as_sizes, mlp
 
 
 class CorrNetModule(nn.Module):
@@ -48,6 +54,11 @@ class CorrNetModule(nn.Module):
         self.losses = tuple(bool(b) for b in losses)
         self.lam = float(lam)
         self.n_x, self.n_y = n_x, n_y
+        # total variance of each training view (set before training, saved with the weights):
+        # the reconstruction terms are relative errors, so ``lam`` does not depend on the
+        # number or the scale of the features
+        self.register_buffer("var_x", torch.ones(()))
+        self.register_buffer("var_y", torch.ones(()))
 
     def _zero_code(self, enc: nn.Module, n_features: int, like: torch.Tensor) -> torch.Tensor:
         """The encoder output of an all-zero input: one row, shared by every row of the batch."""
@@ -90,7 +101,7 @@ class CorrNetModule(nn.Module):
             xr, yr = self.dec_x(h), self.dec_y(h)
             for i, (name, _) in enumerate(codes):
                 part = slice(i * n, (i + 1) * n)
-                term = mse(xr[part], x) + mse(yr[part], y)
+                term = relative_mse(xr[part], x, self.var_x) + relative_mse(yr[part], y, self.var_y)
                 out[name] = term
                 total = total + term
         if use_corr:
@@ -105,47 +116,134 @@ class CorrNetModule(nn.Module):
 
 
 class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
-    """Deep Correlational Neural Network: a common code of two views that also translates.
+    """Learn a common code from which either view alone reconstructs both views (Deep CorrNet).
+
+    Chandar, Khapra, Larochelle and Ravindran 2016, "Correlational Neural Networks", Neural
+    Computation 28(2). The code of X alone, ``h(x, 0)``, and of Y alone, ``h(0, y)``, are
+    trained to reconstruct both views and to be correlated with each other (the paper's loss
+    terms L1-L4, described in this module's docstring). :meth:`transform` / :meth:`transform_y`
+    return the codes of one view alone; :meth:`predict` decodes Y from the code of X alone and
+    :meth:`predict_x` the reverse.
 
     Parameters
     ----------
-    n_components : size of the common code (50 in the paper's MNIST experiments).
-    x_hidden, y_hidden : hidden layer sizes of each view's encoder before the code
-        (``(500, 300)`` gives Deep CorrNet 500-300-50; ``()`` gives the one-layer CorrNet).
-        ``y_hidden=None`` uses ``x_hidden``.
-    activation : hidden-layer nonlinearity.
-    view_activation : nonlinearity on each view's encoder output before the two are added
-        (``None``: the paper's ``h = f(Wx + Vy + b)``; ``"sigmoid"`` as in the well-known Keras
-        reproduction, which adds two sigmoid branches).
-    code_activation : ``f`` in ``h = f(Ex(x) + Ey(y))`` (``"identity"``, ``"relu"``, ``"sigmoid"``...).
-    decoder_hidden : hidden sizes of the decoders (``()`` = linear decoders, as in the paper).
-    output_activation : decoder output nonlinearity (``None``, or ``"sigmoid"`` for data in [0, 1]).
-    loss_self, loss_from_x, loss_from_y, loss_corr : switch the paper's L1, L2, L3 and L4 terms
-        (all 16 combinations are allowed; the paper's ablation uses L2+L3, L1+L2+L3, L2+L3+L4,
-        L1+L2+L3+L4).
-    lam : weight of the correlation term L4.
-    batch_norm, dropout : optional regularisation of the encoders' hidden layers.
-    standardize_codes : if True (default), ``transform`` and ``transform_y`` return each view's
-        code standardised per dimension with that view's training mean and standard deviation.
-        The correlation objective fixes codes only up to a per-dimension scale and shift, so
-        the two views' raw codes can sit at different offsets; standardising them (as DCCA's
-        final CCA does) makes codes of X and Y directly comparable, e.g. for a classifier trained
-        on one view and applied to the other. Correlations are unchanged. ``False`` returns the
-        paper's raw codes h(x, 0) and h(0, y). Translation (``predict``) is unaffected.
-    epochs, batch_size, optimizer, learning_rate, lr_schedule, precision, weight_decay, patience,
-    device, random_state, verbose, checkpoint_dir, resume : training, passed to the shared
-        trainer (:func:`crossview.deep.trainer.train`; ``lr_schedule`` "constant" or "cosine",
-        ``precision`` "float32" or "bfloat16" mixed precision).
+    n_components : int, default=50
+        Size of the common code (50 in the paper's MNIST experiments).
+    x_hidden : int or sequence of int, default=(500, 300)
+        Hidden layer widths of the X encoder before the code (``(500, 300)`` gives Deep
+        CorrNet 500-300-50; ``()`` gives the one-layer CorrNet).
+    y_hidden : int, sequence of int or None, default=None
+        Hidden layer widths of the Y encoder; None uses ``x_hidden``.
+    activation : str, default="relu"
+        Nonlinearity of the hidden layers of the encoders and decoders.
+    view_activation : str or None, default="sigmoid"
+        Nonlinearity on each view's encoder output before the two are added (None: the paper's
+        ``h = f(Wx + Vy + b)``; "sigmoid" adds two sigmoid branches, as the well-known Keras
+        reproduction does).
+    code_activation : str or None, default="identity"
+        ``f`` in ``h = f(Ex(x) + Ey(y))`` ("identity", "relu", "sigmoid", ...; None: identity).
+    decoder_hidden : int or sequence of int, default=()
+        Hidden layer widths of the decoders; ``()`` gives linear decoders, as in the paper.
+    output_activation : str or None, default=None
+        Nonlinearity of the decoders' outputs (None, or "sigmoid" for data in [0, 1]).
+    loss_self : bool, default=False
+        Use L1: reconstruct both views from the joint code ``h(x, y)``.
+    loss_from_x : bool, default=True
+        Use L2: reconstruct both views from ``h(x, 0)``.
+    loss_from_y : bool, default=True
+        Use L3: reconstruct both views from ``h(0, y)``.
+    loss_corr : bool, default=True
+        Use L4: the correlation of ``h(x, 0)`` and ``h(0, y)``. All 16 combinations of the four
+        switches are allowed (the paper's ablation uses L2+L3, L1+L2+L3, L2+L3+L4, L1+L2+L3+L4).
+    lam : float, default=0.5
+        Weight of the correlation term L4 against the reconstruction terms (``>= 0``). Each
+        reconstruction error is relative to its view's total training variance (see the module
+        docstring), so ``lam`` does not depend on the width or scale of the views; see
+        docs/corrnet-tuning.md.
+    batch_norm : bool, default=False
+        Batch normalisation on the hidden layers of the encoders.
+    dropout : float, default=0.0
+        Dropout rate on the hidden layers of the encoders (``0 <= dropout < 1``).
+    standardize_codes : bool, default=True
+        If True, ``transform`` and ``transform_y`` return each view's code standardised per
+        dimension with that view's training mean and standard deviation. The correlation
+        objective fixes codes only up to a per-dimension scale and shift, so the two views' raw
+        codes can sit at different offsets; standardising them (as DCCA's final CCA does) makes
+        codes of X and Y directly comparable, e.g. for a classifier trained on one view and
+        applied to the other. Correlations are unchanged. ``False`` returns the paper's raw
+        codes h(x, 0) and h(0, y). Translation (``predict``) is unaffected.
+    epochs : int or "auto", default="auto"
+        Passes over the training data. "auto" trains for about 30,000 optimiser steps, at
+        least 30 and at most 1000 epochs (:func:`~crossview.deep.trainer.resolve_epochs`).
+    batch_size : int, default=50
+        Rows per optimiser step, at most the number of training rows; at least 2 when
+        ``loss_corr`` is on (the correlation is taken over each batch).
+    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
+        The torch optimiser ("sgd" with momentum 0.9).
+    learning_rate : float, default=1e-3
+        Step size of the optimiser (the starting value with ``lr_schedule="cosine"``).
+    lr_schedule : {"constant", "cosine"}, default="cosine"
+        Keep the learning rate fixed, or anneal it towards 0 over ``epochs`` (cosine).
+    precision : {"float32", "bfloat16"}, default="float32"
+        "bfloat16" trains with mixed precision (forward and backward passes in bfloat16,
+        weights and losses in float32); inference is always float32.
+    weight_decay : float, default=0.0
+        Weight decay of the optimiser (decoupled for "adamw", an L2 term otherwise).
+    patience : int or None, default=None
+        With ``X_val`` / ``Y_val`` given to ``fit``, stop after this many epochs without a lower
+        validation loss (the best epoch's weights are restored either way); None: no early stop.
+    device : str or torch.device, default="auto"
+        Where to train: "auto" (a CUDA GPU if there is one, else the CPU), "cpu", "cuda" or
+        "cuda:N". The fitted network is moved to the CPU afterwards (see ``to``).
+    random_state : int or None, default=None
+        Seed of weight initialisation, dropout and batch shuffling; None: not reproducible.
+    verbose : bool, default=True
+        Show a progress bar over the epochs.
+    checkpoint_dir : str, path-like or None, default=None
+        Folder to write a checkpoint to after every epoch; None: no checkpoints.
+    resume : bool, default=False
+        Continue from the checkpoint in ``checkpoint_dir`` if there is one.
+
+    Attributes
+    ----------
+    code_mean_x_, code_std_x_, code_mean_y_, code_std_y_ : ndarray of shape (n_components,)
+        Per-dimension mean and standard deviation of each view's raw training codes, used by
+        ``standardize_codes`` (computed either way).
+    module_ : torch.nn.Module
+        The trained network (on the CPU after ``fit``).
+    history_ : crossview.deep.trainer.History
+        Every loss term per epoch, on the training and (if given) the validation views.
+    n_features_in_, n_features_in_y_ : int
+        Number of columns of X and of Y seen in ``fit``.
     """
 
-    translates = True
+    _parameter_constraints: dict = {
+        **TRAIN_PARAM_CONSTRAINTS,
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "x_hidden": SIZES,
+        "y_hidden": [*SIZES, None],
+        # activation names are checked where the network is built (crossview.deep.nets)
+        "activation": [str, None],
+        "view_activation": [str, None],
+        "code_activation": [str, None],
+        "decoder_hidden": SIZES,
+        "output_activation": [str, None],
+        "loss_self": ["boolean"],
+        "loss_from_x": ["boolean"],
+        "loss_from_y": ["boolean"],
+        "loss_corr": ["boolean"],
+        "lam": [Interval(Real, 0, None, closed="left")],
+        "batch_norm": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "standardize_codes": ["boolean"],
+    }
 
     def __init__(self, n_components=50, x_hidden=(500, 300), y_hidden=None, activation="relu",
-                 view_activation=None, code_activation="identity", decoder_hidden=(),
-                 output_activation=None, loss_self=True, loss_from_x=True, loss_from_y=True,
-                 loss_corr=True, lam=2.0, batch_norm=False, dropout=0.0, standardize_codes=True,
-                 epochs=50,
-                 batch_size=100, optimizer="adam", learning_rate=1e-3, lr_schedule="constant",
+                 view_activation="sigmoid", code_activation="identity", decoder_hidden=(),
+                 output_activation=None, loss_self=False, loss_from_x=True, loss_from_y=True,
+                 loss_corr=True, lam=0.5, batch_norm=False, dropout=0.0, standardize_codes=True,
+                 epochs="auto",
+                 batch_size=50, optimizer="adam", learning_rate=1e-3, lr_schedule="cosine",
                  precision="float32", weight_decay=0.0, patience=None, device="auto",
                  random_state=None, verbose=True, checkpoint_dir=None, resume=False):
         self.n_components = n_components
@@ -189,15 +287,6 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
                 bool(self.loss_corr))
 
     def _build_module(self, n_x: int, n_y: int) -> CorrNetModule:
-        k = self.n_components
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise CrossviewError(f"n_components must be a positive integer, got {k!r}")
-        try:
-            lam = float(self.lam)
-        except (TypeError, ValueError):
-            raise CrossviewError(f"lam must be a number >= 0, got {self.lam!r}") from None
-        if not np.isfinite(lam) or lam < 0:
-            raise CrossviewError(f"lam must be a finite number >= 0, got {self.lam!r}")
         if self.loss_corr and self.batch_size < 2:
             raise CrossviewError("the correlation term needs batch_size >= 2")
         x_hidden = as_sizes(self.x_hidden, "x_hidden")
@@ -244,3 +333,29 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         """Reconstruct view X from view Y alone (decode h(0, y))."""
         Y = self._check_y(Y)
         return self._run(lambda t: self.module_.dec_x(self.module_.encode(None, t)), Y)
+
+    # ---- variants: some loss terms only, named as in the paper (``corrnet[L2+L3]``) ----------
+    #: the paper's loss terms (eq. 3) -> the switch of each
+    LOSS_TERMS = {"L1": "loss_self", "L2": "loss_from_x", "L3": "loss_from_y", "L4": "loss_corr"}
+    #: the loss combinations of the paper's ablation table (``crossview benchmark --ablation``)
+    ABLATION = ("L2+L3", "L1+L2+L3", "L2+L3+L4", "L1+L2+L3+L4")
+    #: how a table of variants is headed: what they are, the column naming them, a note
+    VARIANT_TABLE = {"kind": "loss combinations", "column": "loss terms",
+                     "note": "L1: self-reconstruction; L2 / L3: reconstruction of both views "
+                             "from X alone / Y alone; L4: correlation of the two codes "
+                             "(Chandar et al. 2016, eq. 3)."}
+
+    @classmethod
+    def variant_name(cls, variant: str) -> str:
+        """The usual spelling of a loss combination: ``"l3+L2"`` -> ``"L2+L3"``."""
+        terms = [t.strip().upper() for t in str(variant).split("+")]
+        if any(t not in cls.LOSS_TERMS for t in terms) or len(set(terms)) != len(terms):
+            raise CrossviewError(f"cannot read CorrNet loss combination {variant!r}; expected "
+                                 "distinct terms from L1, L2, L3, L4 joined by '+', e.g. L2+L3")
+        return "+".join(t for t in cls.LOSS_TERMS if t in terms)
+
+    @classmethod
+    def variant_params(cls, variant: str) -> dict:
+        """The loss switches of a combination such as ``"L2+L3"``: its terms on, the rest off."""
+        terms = cls.variant_name(variant).split("+")
+        return {switch: term in terms for term, switch in cls.LOSS_TERMS.items()}

@@ -9,52 +9,59 @@ linear CCA fitted on the training codes after training turns them into a common 
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ..base import CrossviewError
-from .estimator import DeepTwoViewModel
+from ..exceptions import CrossviewError
+from ..linear._common import CCA_PAIRS, StreamingMoments, least_squares_map, regularized_cca
+from .estimator import TRAIN_PARAM_CONSTRAINTS, DeepTwoViewModel
 from .losses import canonical_correlations, relative_mse
-from .nets import as_sizes, mlp
+from .nets import SIZES, as_sizes, mlp
 
 
-def _inv_sqrt_sym(S: np.ndarray, floor: float = 1e-12) -> np.ndarray:
-    """Symmetric inverse square root of a symmetric positive definite matrix (eigenvalues
-    clamped below at ``floor``)."""
-    lam, V = np.linalg.eigh(S)
-    return (V / np.sqrt(np.maximum(lam, floor))) @ V.T
+def _code_moments(Fx: np.ndarray, Fy: np.ndarray) -> StreamingMoments:
+    """Means and covariances (float64) of two code matrices with paired rows."""
+    mom = StreamingMoments((Fx.shape[1], Fy.shape[1]), CCA_PAIRS)
+    mom.add_rows((Fx, Fy))
+    return mom
+
+
+def _cca_of_moments(mom: StreamingMoments, eps: float):
+    """The final linear CCA of :func:`_linear_cca`, from the codes' moments."""
+    k = min(mom.sizes)
+    Wx, Wy, rho = regularized_cca(mom.cov(0, 0), mom.cov(1, 1), mom.cov(0, 1), k, eps, eps)
+    return mom.means[0], Wx, mom.means[1], Wy, rho
 
 
 def _linear_cca(Fx: np.ndarray, Fy: np.ndarray, eps: float):
-    """Regularised linear CCA of two code matrices, in float64.
+    """Regularised linear CCA of two code matrices, in float64 (crossview's shared CCA code).
 
     Hotelling (1936) in the whitening form used by Andrew et al. 2013 (sec. 2): with
     S11 = Cx'Cx/(n-1) + eps I, S22 likewise and S12 = Cx'Cy/(n-1) on centred codes, the SVD
     T = S11^{-1/2} S12 S22^{-1/2} = U diag(rho) V' gives the projections
-    Wx = S11^{-1/2} U and Wy = S22^{-1/2} V. Returns
+    Wx = S11^{-1/2} U and Wy = S22^{-1/2} V (:func:`crossview.linear._common.regularized_cca`,
+    which also fixes the signs as :class:`crossview.linear.CCA` does). Returns
     ``(x_mean, Wx, y_mean, Wy, rho)`` with ``min(dx, dy)`` components, largest ``rho`` first.
     """
-    Fx = np.asarray(Fx, dtype=np.float64)
-    Fy = np.asarray(Fy, dtype=np.float64)
-    n = Fx.shape[0]
-    mx, my = Fx.mean(axis=0), Fy.mean(axis=0)
-    Cx, Cy = Fx - mx, Fy - my
-    Kx = _inv_sqrt_sym(Cx.T @ Cx / (n - 1) + eps * np.eye(Fx.shape[1]))
-    Ky = _inv_sqrt_sym(Cy.T @ Cy / (n - 1) + eps * np.eye(Fy.shape[1]))
-    U, rho, Vt = np.linalg.svd(Kx @ (Cx.T @ Cy / (n - 1)) @ Ky)
-    k = min(Fx.shape[1], Fy.shape[1])
-    return mx, Kx @ U[:, :k], my, Ky @ Vt[:k].T, rho[:k]
+    return _cca_of_moments(_code_moments(Fx, Fy), eps)
 
 
-def _least_squares(F: np.ndarray, G: np.ndarray, ridge: float):
-    """Affine ridge regression G ~ F B + b in float64; returns ``(B, b)``."""
-    F = np.asarray(F, dtype=np.float64)
-    G = np.asarray(G, dtype=np.float64)
-    mf, mg = F.mean(axis=0), G.mean(axis=0)
-    Cf, Cg = F - mf, G - mg
-    B = np.linalg.solve(Cf.T @ Cf + ridge * np.eye(F.shape[1]), Cf.T @ Cg)
-    return B, mg - mf @ B
+def _ridge_bridge(mom: StreamingMoments, source: int, eps: float):
+    """Affine ridge regression of one code on the other, ``G ~ F B + b``; returns ``(B, b)``.
+
+    ``source`` is the block of F in ``mom`` (0 or 1), G is the other. ``B = (cov(F) + eps I)^-1
+    cov(F, G)``: the least-squares map of :func:`~crossview.linear._common.least_squares_map`
+    from the codes themselves (identity weights) with the ridge on their covariance.
+    """
+    target = 1 - source
+    C_self = mom.cov(source, source) + eps * np.eye(mom.sizes[source])
+    C_cross = mom.cov(0, 1) if source == 0 else mom.cov(0, 1).T
+    B = least_squares_map(np.eye(mom.sizes[source]), C_self, C_cross)
+    return B, mom.means[target] - mom.means[source] @ B
 
 
 class _DCCANet(nn.Module):
@@ -105,7 +112,7 @@ class _DCCAENet(_DCCANet):
 
 
 class DCCA(DeepTwoViewModel):
-    """Deep canonical correlation analysis: two networks whose outputs are maximally correlated.
+    """Train one network per view so that their outputs are maximally correlated (deep CCA).
 
     Andrew, Arora, Bilmes and Livescu 2013, "Deep Canonical Correlation Analysis", ICML. Each
     view goes through its own MLP (``x_hidden``/``y_hidden`` hidden layers, ``n_components``
@@ -122,34 +129,76 @@ class DCCA(DeepTwoViewModel):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int, default=50
         Number of output units per view (the code size).
-    x_hidden, y_hidden : sequence of int
-        Hidden layer widths of the X and Y encoders; ``y_hidden=None`` uses ``x_hidden``.
-    activation : str
-        Hidden activation ('relu', 'sigmoid', 'tanh', ...).
-    eps : float
+    x_hidden : int or sequence of int, default=(500, 500)
+        Hidden layer widths of the X encoder.
+    y_hidden : int, sequence of int or None, default=None
+        Hidden layer widths of the Y encoder; None uses ``x_hidden``.
+    activation : str, default="relu"
+        Hidden activation ("relu", "sigmoid", "tanh", ...); the code layer is linear.
+    eps : float, default=1e-4
         Ridge r1 = r2 added to the code covariances, in the loss and in the final CCA.
-    final_cca : bool
-        Project the codes on the canonical directions of the training codes.
-    epochs, batch_size, optimizer, learning_rate, lr_schedule, precision, weight_decay, patience,
-    device, random_state, verbose, checkpoint_dir, resume
-        Passed to :func:`crossview.deep.trainer.train` (``lr_schedule`` "constant" or "cosine";
-        ``precision`` "float32" or "bfloat16" mixed precision). ``batch_size`` must exceed
-        ``n_components``: each step estimates code covariances from one batch.
+    final_cca : bool, default=True
+        Project the codes on the canonical directions of the training codes in
+        ``transform`` / ``transform_y``; False returns the raw network outputs.
+    epochs : int or "auto", default=40
+        Passes over the training data. "auto" trains for about 30,000 optimiser steps, at
+        least 30 and at most 1000 epochs (:func:`~crossview.deep.trainer.resolve_epochs`).
+    batch_size : int, default=500
+        Rows per optimiser step, at most the number of training rows; it must exceed
+        ``n_components``, as each step estimates the code covariances from one batch.
+    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
+        The torch optimiser ("sgd" with momentum 0.9).
+    learning_rate : float, default=1e-3
+        Step size of the optimiser (the starting value with ``lr_schedule="cosine"``).
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        Keep the learning rate fixed, or anneal it towards 0 over ``epochs`` (cosine).
+    precision : {"float32", "bfloat16"}, default="float32"
+        "bfloat16" trains with mixed precision (forward and backward passes in bfloat16,
+        weights and losses in float32); inference is always float32.
+    weight_decay : float, default=0.0
+        Weight decay of the optimiser (decoupled for "adamw", an L2 term otherwise).
+    patience : int or None, default=None
+        With ``X_val`` / ``Y_val`` given to ``fit``, stop after this many epochs without a lower
+        validation loss (the best epoch's weights are restored either way); None: no early stop.
+    device : str or torch.device, default="auto"
+        Where to train: "auto" (a CUDA GPU if there is one, else the CPU), "cpu", "cuda" or
+        "cuda:N". The fitted network is moved to the CPU afterwards (see ``to``).
+    random_state : int or None, default=None
+        Seed of weight initialisation and batch shuffling; None: not reproducible.
+    verbose : bool, default=False
+        Show a progress bar over the epochs.
+    checkpoint_dir : str, path-like or None, default=None
+        Folder to write a checkpoint to after every epoch; None: no checkpoints.
+    resume : bool, default=False
+        Continue from the checkpoint in ``checkpoint_dir`` if there is one.
 
     Attributes
     ----------
-    canonical_correlations_ : ndarray (n_components,)
+    canonical_correlations_ : ndarray of shape (n_components,)
         Canonical correlations of the training codes (regularised by ``eps``), largest first.
     x_mean_, y_mean_, x_weights_, y_weights_ : ndarray
         The final linear CCA: ``Zx = (f(X) - x_mean_) @ x_weights_`` (computed whatever
         ``final_cca`` is; applied only when it is True).
     module_ : torch.nn.Module
-        The trained network (``encoder_x``, ``encoder_y``).
-    history_ : History
-        Every loss term per epoch (``corr`` is the summed batch correlation).
+        The trained network (``encoder_x``, ``encoder_y``), on the CPU after ``fit``.
+    history_ : crossview.deep.trainer.History
+        Every loss term per epoch, on the training and (if given) the validation views
+        (``corr`` is the summed batch correlation).
+    n_features_in_, n_features_in_y_ : int
+        Number of columns of X and of Y seen in ``fit``.
     """
+
+    _parameter_constraints: dict = {
+        **TRAIN_PARAM_CONSTRAINTS,
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "x_hidden": SIZES,
+        "y_hidden": [*SIZES, None],
+        "activation": [str, None],  # the name is checked where the network is built
+        "eps": [Interval(Real, 0, None, closed="left")],
+        "final_cca": ["boolean"],
+    }
 
     def __init__(self, n_components=50, x_hidden=(500, 500), y_hidden=None, activation="relu",
                  eps=1e-4, final_cca=True, epochs=40, batch_size=500, optimizer="adam",
@@ -178,14 +227,9 @@ class DCCA(DeepTwoViewModel):
 
     # ---- building and training ---------------------------------------------------------------
     def _sizes(self):
-        k = self.n_components
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise CrossviewError(f"n_components must be a positive integer, got {k!r}")
         x_hidden = as_sizes(self.x_hidden, "x_hidden")
         y_hidden = x_hidden if self.y_hidden is None else as_sizes(self.y_hidden, "y_hidden")
-        if not self.eps >= 0:
-            raise CrossviewError(f"eps must be >= 0, got {self.eps!r}")
-        return int(k), x_hidden, y_hidden
+        return int(self.n_components), x_hidden, y_hidden
 
     def _build_module(self, n_x, n_y):
         k, x_hidden, y_hidden = self._sizes()
@@ -202,9 +246,12 @@ class DCCA(DeepTwoViewModel):
         return (self._run(self.module_.encoder_x, X), self._run(self.module_.encoder_y, Y))
 
     def _after_fit(self, X, Y):
-        Fx, Fy = self._codes(X, Y)
+        self._fit_linear(_code_moments(*self._codes(X, Y)))
+
+    def _fit_linear(self, mom: StreamingMoments) -> None:
+        """Fit the final linear CCA from the moments of the training codes."""
         (self.x_mean_, self.x_weights_, self.y_mean_, self.y_weights_,
-         self.canonical_correlations_) = _linear_cca(Fx, Fy, float(self.eps))
+         self.canonical_correlations_) = _cca_of_moments(mom, float(self.eps))
 
     # ---- inference ----------------------------------------------------------------------------
     def _project(self, F, mean, weights):
@@ -214,12 +261,14 @@ class DCCA(DeepTwoViewModel):
 
     def transform(self, X):
         """Return the code of view X (canonical variates if ``final_cca``), (n, n_components)."""
-        F = self._run(self.module_.encoder_x, self._check_x(X))
+        X = self._check_x(X)
+        F = self._run(self.module_.encoder_x, X)
         return self._project(F, self.x_mean_, self.x_weights_)
 
     def transform_y(self, Y):
         """Return the code of view Y (canonical variates if ``final_cca``), (n, n_components)."""
-        F = self._run(self.module_.encoder_y, self._check_y(Y))
+        Y = self._check_y(Y)
+        F = self._run(self.module_.encoder_y, Y)
         return self._project(F, self.y_mean_, self.y_weights_)
 
     # ---- model files --------------------------------------------------------------------------
@@ -234,7 +283,7 @@ class DCCA(DeepTwoViewModel):
 
 
 class DCCAE(DCCA):
-    """Deep canonically correlated autoencoders: DCCA plus a decoder per view; translates X <-> Y.
+    """Train correlated encoders and a decoder per view, and translate X <-> Y (DCCAE).
 
     Wang, Arora, Livescu and Bilmes 2015, "On Deep Multi-View Representation Learning", ICML,
     the DCCAE model: the DCCA encoders f, g are trained together with decoders p, q that reconstruct
@@ -252,26 +301,89 @@ class DCCAE(DCCA):
 
     Translation goes through the shared space: ``predict(X) = decoder_y(f(X) B + b)``, where
     (B, b) is the least-squares map from the X code to the Y code fitted on the training codes
-    after training (ridge ``eps * (n - 1)``, the same regulariser as the CCA), and
+    after training (ridge ``eps`` on the code covariance, the same regulariser as the CCA), and
     ``predict_x(Y)`` is the same the other way. The decoders are trained only on their own
     view's code, as in the paper; the linear bridge is needed because DCCA codes are correlated,
     not equal (the canonical directions of the two views differ).
 
     Parameters
     ----------
-    lam : float
-        Weight of the (relative) reconstruction term, see above.
-    output_activation : str or None
-        Activation of the decoders' last layer (e.g. 'sigmoid' for pixels in [0, 1]).
-    (other parameters and attributes: see :class:`DCCA`)
+    n_components : int, default=50
+        Number of output units per view (the code size).
+    x_hidden : int or sequence of int, default=(500, 500)
+        Hidden layer widths of the X encoder (the X decoder has them in reverse order).
+    y_hidden : int, sequence of int or None, default=None
+        Hidden layer widths of the Y encoder; None uses ``x_hidden``.
+    activation : str, default="relu"
+        Hidden activation of the encoders and decoders ("relu", "sigmoid", "tanh", ...); the
+        code layer is linear.
+    eps : float, default=1e-4
+        Ridge r1 = r2 added to the code covariances: in the loss, in the final CCA and in the
+        least-squares bridges used by ``predict`` / ``predict_x``.
+    final_cca : bool, default=True
+        Project the codes on the canonical directions of the training codes in
+        ``transform`` / ``transform_y``; False returns the raw network outputs.
+    lam : float, default=1.0
+        Weight of the relative reconstruction term against the mean canonical correlation
+        (``>= 0``, see above); 0 gives DCCA.
+    output_activation : str or None, default=None
+        Activation of the decoders' last layer (e.g. "sigmoid" for pixels in [0, 1]).
+    epochs : int or "auto", default=40
+        Passes over the training data. "auto" trains for about 30,000 optimiser steps, at
+        least 30 and at most 1000 epochs (:func:`~crossview.deep.trainer.resolve_epochs`).
+    batch_size : int, default=500
+        Rows per optimiser step, at most the number of training rows; it must exceed
+        ``n_components``, as each step estimates the code covariances from one batch.
+    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
+        The torch optimiser ("sgd" with momentum 0.9).
+    learning_rate : float, default=1e-3
+        Step size of the optimiser (the starting value with ``lr_schedule="cosine"``).
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        Keep the learning rate fixed, or anneal it towards 0 over ``epochs`` (cosine).
+    precision : {"float32", "bfloat16"}, default="float32"
+        "bfloat16" trains with mixed precision (forward and backward passes in bfloat16,
+        weights and losses in float32); inference is always float32.
+    weight_decay : float, default=0.0
+        Weight decay of the optimiser (decoupled for "adamw", an L2 term otherwise).
+    patience : int or None, default=None
+        With ``X_val`` / ``Y_val`` given to ``fit``, stop after this many epochs without a lower
+        validation loss (the best epoch's weights are restored either way); None: no early stop.
+    device : str or torch.device, default="auto"
+        Where to train: "auto" (a CUDA GPU if there is one, else the CPU), "cpu", "cuda" or
+        "cuda:N". The fitted network is moved to the CPU afterwards (see ``to``).
+    random_state : int or None, default=None
+        Seed of weight initialisation and batch shuffling; None: not reproducible.
+    verbose : bool, default=False
+        Show a progress bar over the epochs.
+    checkpoint_dir : str, path-like or None, default=None
+        Folder to write a checkpoint to after every epoch; None: no checkpoints.
+    resume : bool, default=False
+        Continue from the checkpoint in ``checkpoint_dir`` if there is one.
 
     Attributes
     ----------
+    canonical_correlations_ : ndarray of shape (n_components,)
+        Canonical correlations of the training codes (regularised by ``eps``), largest first.
+    x_mean_, y_mean_, x_weights_, y_weights_ : ndarray
+        The final linear CCA: ``Zx = (f(X) - x_mean_) @ x_weights_`` (computed whatever
+        ``final_cca`` is; applied only when it is True).
     xy_coef_, xy_intercept_, yx_coef_, yx_intercept_ : ndarray
         The least-squares maps between the raw codes used by :meth:`predict` / :meth:`predict_x`.
+    module_ : torch.nn.Module
+        The trained network (``encoder_x``, ``encoder_y``, ``decoder_x``, ``decoder_y``), on
+        the CPU after ``fit``.
+    history_ : crossview.deep.trainer.History
+        Every loss term per epoch, on the training and (if given) the validation views
+        (``corr``, ``rec_x``, ``rec_y`` and the total ``loss``).
+    n_features_in_, n_features_in_y_ : int
+        Number of columns of X and of Y seen in ``fit``.
     """
 
-    translates = True
+    _parameter_constraints: dict = {
+        **DCCA._parameter_constraints,
+        "lam": [Interval(Real, 0, None, closed="left")],
+        "output_activation": [str, None],
+    }
 
     def __init__(self, n_components=50, x_hidden=(500, 500), y_hidden=None, activation="relu",
                  eps=1e-4, final_cca=True, lam=1.0, output_activation=None, epochs=40,
@@ -290,40 +402,29 @@ class DCCAE(DCCA):
 
     def _build_module(self, n_x, n_y):
         k, x_hidden, y_hidden = self._sizes()
-        if not self.lam >= 0:
-            raise CrossviewError(f"lam must be >= 0, got {self.lam!r}")
-        net = _DCCAENet(n_x, n_y, x_hidden, y_hidden, k, self.activation, self.eps, self.lam,
-                        self.output_activation)
-        if getattr(self, "_view_variances", None) is not None:
-            net.var_x.fill_(self._view_variances[0])
-            net.var_y.fill_(self._view_variances[1])
-        return net
+        return _DCCAENet(n_x, n_y, x_hidden, y_hidden, k, self.activation, self.eps, self.lam,
+                         self.output_activation)
 
-    def _before_fit(self, X, Y):
-        super()._before_fit(X, Y)
-        # guard against a constant view (variance 0): its relative error is then plain MSE
-        self._view_variances = tuple(
-            max(float(A.astype(np.float64).var(axis=0, ddof=0).sum()), 1e-12) for A in (X, Y))
-
-    def _after_fit(self, X, Y):
-        super()._after_fit(X, Y)
-        del self._view_variances
-        Fx, Fy = self._codes(X, Y)
-        ridge = float(self.eps) * (X.shape[0] - 1)
-        self.xy_coef_, self.xy_intercept_ = _least_squares(Fx, Fy, ridge)
-        self.yx_coef_, self.yx_intercept_ = _least_squares(Fy, Fx, ridge)
+    def _fit_linear(self, mom: StreamingMoments) -> None:
+        """Fit the final CCA and the ridge maps between the two codes (for translation)."""
+        super()._fit_linear(mom)
+        eps = float(self.eps)
+        self.xy_coef_, self.xy_intercept_ = _ridge_bridge(mom, 0, eps)
+        self.yx_coef_, self.yx_intercept_ = _ridge_bridge(mom, 1, eps)
 
     def _bridge(self, F, coef, intercept):
         return (F.astype(np.float64) @ coef + intercept).astype(np.float32)
 
     def predict(self, X):
         """Translate view X into view Y: decode Y from the shared-space code of X."""
-        F = self._run(self.module_.encoder_x, self._check_x(X))
+        X = self._check_x(X)  # first: it raises NotFittedError before fit
+        F = self._run(self.module_.encoder_x, X)
         return self._run(self.module_.decoder_y, self._bridge(F, self.xy_coef_, self.xy_intercept_))
 
     def predict_x(self, Y):
         """Translate view Y into view X: decode X from the shared-space code of Y."""
-        F = self._run(self.module_.encoder_y, self._check_y(Y))
+        Y = self._check_y(Y)
+        F = self._run(self.module_.encoder_y, Y)
         return self._run(self.module_.decoder_x, self._bridge(F, self.yx_coef_, self.yx_intercept_))
 
     _EXTRA = DCCA._EXTRA + ("xy_coef_", "xy_intercept_", "yx_coef_", "yx_intercept_")

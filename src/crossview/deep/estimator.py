@@ -5,28 +5,51 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import CrossviewError, TwoViewModel, check_view, check_views
-from .trainer import History, check_train_counts, resolve_device, seed_everything, train
+from .trainer import TRAIN_CONSTRAINTS, History, resolve_device, resolve_epochs, train
 
 #: the training parameters every deep estimator takes in its __init__ (passed to the trainer)
 TRAIN_PARAMS = ("epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule",
                 "precision", "weight_decay", "patience", "device", "random_state", "verbose",
                 "checkpoint_dir", "resume")
 
+#: what each training parameter accepts, merged into every deep estimator's
+#: ``_parameter_constraints``: what :func:`~crossview.deep.trainer.train` accepts, and
+#: ``epochs="auto"`` (see :func:`~crossview.deep.trainer.resolve_epochs`)
+TRAIN_PARAM_CONSTRAINTS: dict = {name: TRAIN_CONSTRAINTS[name] for name in TRAIN_PARAMS} | {
+    "epochs": [*TRAIN_CONSTRAINTS["epochs"], StrOptions({"auto"})],
+}
+
+
+def set_view_variances(module: torch.nn.Module, X: np.ndarray, Y: np.ndarray) -> None:
+    """Fill a module's ``var_x`` / ``var_y`` buffers (if it has them) with each training view's
+    total variance, the scale of :func:`~crossview.deep.losses.relative_mse`.
+
+    A constant view (variance 0) gets 1e-12's floor, so its relative error is its plain error.
+    The buffers are saved with the weights, so a loaded model needs no data.
+    """
+    for name, A in (("var_x", X), ("var_y", Y)):
+        buf = getattr(module, name, None)
+        if isinstance(buf, torch.Tensor):
+            buf.fill_(max(float(A.astype(np.float64).var(axis=0).sum()), 1e-12))
+
 
 class DeepTwoViewModel(TwoViewModel):
     """Base of the deep two-view methods.
 
     Subclasses store their hyperparameters in ``__init__`` (including every name in
-    :data:`TRAIN_PARAMS`) and implement ``_build_module(n_x, n_y) -> nn.Module`` whose
+    :data:`TRAIN_PARAMS`), declare what they accept in ``_parameter_constraints`` (merging
+    :data:`TRAIN_PARAM_CONSTRAINTS`) and implement ``_build_module(n_x, n_y) -> nn.Module`` whose
     ``forward(x, y)`` returns a dict of named loss terms with ``"loss"``. They may override
     ``_before_fit(X, Y)`` (checks or statistics the network needs, e.g. a view's variance),
     ``_after_fit(X, Y)`` (e.g. a final linear CCA) and ``_extra_state`` / ``_load_extra_state``.
     """
 
     min_samples = 2
+    _preserves_dtype = ("float32",)  # the networks compute in float32
 
     def _build_module(self, n_x: int, n_y: int) -> torch.nn.Module:  # pragma: no cover
         raise NotImplementedError
@@ -37,13 +60,14 @@ class DeepTwoViewModel(TwoViewModel):
     def _after_fit(self, X: np.ndarray, Y: np.ndarray) -> None:
         """Hook run after training on the float32 training views."""
 
-    def _train_kwargs(self) -> dict:
-        return {k: getattr(self, k) for k in TRAIN_PARAMS if k not in ("verbose",)} | {
-            "verbose": bool(self.verbose), "desc": type(self).__name__}
+    def _train_kwargs(self, n_samples: int) -> dict:
+        kwargs = {k: getattr(self, k) for k in TRAIN_PARAMS if k not in ("verbose",)}
+        kwargs["epochs"] = resolve_epochs(self.epochs, n_samples, self.batch_size)
+        return kwargs | {"verbose": bool(self.verbose), "desc": type(self).__name__}
 
     def fit(self, X, Y, X_val=None, Y_val=None):
         """Train on paired views X and Y (optionally watching X_val/Y_val for early stopping)."""
-        check_train_counts(self.epochs, self.batch_size, self.patience, self.random_state)
+        self._validate_params()
         X, Y = check_views(X, Y, dtype=np.float32, min_samples=self.min_samples)
         self.n_features_in_, self.n_features_in_y_ = X.shape[1], Y.shape[1]
         val = None
@@ -60,10 +84,15 @@ class DeepTwoViewModel(TwoViewModel):
             raise CrossviewError(
                 f"batch_size={self.batch_size} is larger than the {X.shape[0]} training rows")
         self._before_fit(X, Y)
-        seed_everything(self.random_state)
-        self.module_ = self._build_module(X.shape[1], Y.shape[1])
-        self.history_ = train(self.module_, (torch.from_numpy(X), torch.from_numpy(Y)), val,
-                              **self._train_kwargs())
+        # the seed drives weight initialisation and dropout through torch's global generator:
+        # fork it, so the caller's random state is the same after fit as before
+        with torch.random.fork_rng():
+            if self.random_state is not None:
+                torch.manual_seed(int(self.random_state))
+            self.module_ = self._build_module(X.shape[1], Y.shape[1])
+            set_view_variances(self.module_, X, Y)
+            self.history_ = train(self.module_, (torch.from_numpy(X), torch.from_numpy(Y)),
+                                  val, **self._train_kwargs(X.shape[0]))
         self.module_.to("cpu").eval()
         self._after_fit(X, Y)
         return self

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
 from torch import nn
 
-from ..base import CrossviewError
-from .estimator import DeepTwoViewModel
+from .estimator import TRAIN_PARAM_CONSTRAINTS, DeepTwoViewModel
 from .losses import cosine_distance, mae, mse
-from .nets import as_sizes, mlp
+from .nets import SIZES, as_sizes, mlp
 
 LOSSES = {"mse": mse, "cosine": cosine_distance, "mae": mae}
 
@@ -29,6 +30,14 @@ class _MapNet(nn.Module):
         return {"loss": sum(terms.values()), **terms}
 
 
+def _learns_y_to_x(model) -> bool:
+    if not model.bidirectional:
+        raise AttributeError(
+            "this MLPMap has bidirectional=False, so it has no Y -> X map (predict_x); "
+            "fit it with bidirectional=True for one")
+    return True
+
+
 class MLPMap(DeepTwoViewModel):
     """Learn a non-linear map from view X to view Y (and back with ``bidirectional=True``).
 
@@ -45,24 +54,69 @@ class MLPMap(DeepTwoViewModel):
 
     Parameters
     ----------
-    hidden : sequence of int
-        Hidden layer widths (used for both directions).
-    activation : str
+    hidden : int or sequence of int, default=(512,)
+        Hidden layer widths (used for both directions); ``()`` gives an affine map.
+    activation : str, default="relu"
         Hidden activation.
-    output_activation : str or None
-        None for unbounded outputs; 'tanh' for targets in (-1, 1), 'sigmoid' for (0, 1).
-    loss : {'mse', 'cosine', 'mae'}
-        Squared error (summed over features, averaged over rows), cosine distance, or absolute
-        error (summed over features, averaged over rows).
-    bidirectional : bool
-        Also learn the map Y -> X (a second network, trained with the same loss).
-    epochs, batch_size, optimizer, learning_rate, lr_schedule, precision, weight_decay, patience,
-    device, random_state, verbose, checkpoint_dir, resume
-        Passed to :func:`crossview.deep.trainer.train` (``lr_schedule`` "constant" or "cosine";
-        ``precision`` "float32" or "bfloat16" mixed precision).
+    output_activation : str or None, default=None
+        None for unbounded outputs; "tanh" for targets in (-1, 1), "sigmoid" for (0, 1).
+    loss : {"mse", "cosine", "mae"}, default="mse"
+        Squared error (summed over features, averaged over rows), cosine distance
+        ``1 - cos(f(x), y)`` (averaged over rows), or absolute error (summed over features,
+        averaged over rows).
+    bidirectional : bool, default=False
+        Also learn the map Y -> X (a second network, trained with the same loss), which
+        :meth:`predict_x` needs.
+    epochs : int or "auto", default=100
+        Passes over the training data. "auto" trains for about 30,000 optimiser steps, at
+        least 30 and at most 1000 epochs (:func:`~crossview.deep.trainer.resolve_epochs`).
+    batch_size : int, default=128
+        Rows per optimiser step; at most the number of training rows.
+    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
+        The torch optimiser ("sgd" with momentum 0.9).
+    learning_rate : float, default=1e-3
+        Step size of the optimiser (the starting value with ``lr_schedule="cosine"``).
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        Keep the learning rate fixed, or anneal it towards 0 over ``epochs`` (cosine).
+    precision : {"float32", "bfloat16"}, default="float32"
+        "bfloat16" trains with mixed precision (forward and backward passes in bfloat16,
+        weights and losses in float32); inference is always float32.
+    weight_decay : float, default=0.0
+        Weight decay of the optimiser (decoupled for "adamw", an L2 term otherwise).
+    patience : int or None, default=None
+        With ``X_val`` / ``Y_val`` given to ``fit``, stop after this many epochs without a lower
+        validation loss (the best epoch's weights are restored either way); None: no early stop.
+    device : str or torch.device, default="auto"
+        Where to train: "auto" (a CUDA GPU if there is one, else the CPU), "cpu", "cuda" or
+        "cuda:N". The fitted network is moved to the CPU afterwards (see ``to``).
+    random_state : int or None, default=None
+        Seed of weight initialisation and batch shuffling; None: not reproducible.
+    verbose : bool, default=True
+        Show a progress bar over the epochs.
+    checkpoint_dir : str, path-like or None, default=None
+        Folder to write a checkpoint to after every epoch; None: no checkpoints.
+    resume : bool, default=False
+        Continue from the checkpoint in ``checkpoint_dir`` if there is one.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained network (``x_to_y``, and ``y_to_x`` when ``bidirectional``), on the CPU
+        after ``fit``.
+    history_ : crossview.deep.trainer.History
+        Every loss term per epoch, on the training and (if given) the validation views.
+    n_features_in_, n_features_in_y_ : int
+        Number of columns of X and of Y seen in ``fit``.
     """
 
-    translates = True
+    _parameter_constraints: dict = {
+        **TRAIN_PARAM_CONSTRAINTS,
+        "hidden": SIZES,
+        "activation": [str, None],  # the names are checked where the network is built
+        "output_activation": [str, None],
+        "loss": [StrOptions(set(LOSSES))],
+        "bidirectional": ["boolean"],
+    }
 
     def __init__(self, hidden=(512,), activation="relu", output_activation=None, loss="mse",
                  bidirectional=False, epochs=100, batch_size=128, optimizer="adam",
@@ -89,24 +143,25 @@ class MLPMap(DeepTwoViewModel):
         self.resume = resume
 
     def _build_module(self, n_x, n_y):
-        if self.loss not in LOSSES:
-            raise CrossviewError(
-                f"unknown loss {self.loss!r}; expected one of {', '.join(sorted(LOSSES))}")
         return _MapNet(n_x, n_y, as_sizes(self.hidden, "hidden"), self.activation,
                        self.output_activation, self.loss, bool(self.bidirectional))
 
     def predict(self, X):
         """Map view X into the space of view Y, shape (n, n_features_y)."""
-        return self._run(self.module_.x_to_y, self._check_x(X))
+        X = self._check_x(X)  # first: it raises NotFittedError before fit
+        return self._run(self.module_.x_to_y, X)
 
+    @available_if(_learns_y_to_x)
     def predict_x(self, Y):
-        """Map view Y into the space of view X (needs ``bidirectional=True``)."""
+        """Map view Y into the space of view X (only with ``bidirectional=True``)."""
         Y = self._check_y(Y)
-        if self.module_.y_to_x is None:
-            raise CrossviewError(
-                "this MLPMap was fitted with bidirectional=False, so it has no Y -> X map; "
-                "refit with bidirectional=True to use predict_x")
         return self._run(self.module_.y_to_x, Y)
+
+    def score(self, X, Y) -> float:
+        """R^2 of ``predict(X)`` against Y (scikit-learn's ``r2_score``, columns averaged)."""
+        from sklearn.metrics import r2_score
+
+        return float(r2_score(self._check_y(Y), self.predict(X)))
 
     def transform(self, X):
         """Return the code of X: its image in Y's space (same as :meth:`predict`)."""

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
+from numbers import Integral
+
 import torch
+from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ..base import CrossviewError
-from .estimator import DeepTwoViewModel, StandardizedCodesMixin
+from .estimator import TRAIN_PARAM_CONSTRAINTS, DeepTwoViewModel, StandardizedCodesMixin
 from .losses import mse
+from .nets import SIZES, as_sizes, mlp
 from .nets import activation as make_activation
-from .nets import as_sizes, mlp
 
 
 class _MAENet(nn.Module):
@@ -66,7 +67,7 @@ class _MAENet(nn.Module):
 
 
 class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
-    """Multimodal autoencoder: a shared code that either view alone can fill; translates X <-> Y.
+    """Learn a shared code that either view alone can fill, and decode both views from it.
 
     Ngiam, Khosla, Kim, Nam, Lee and Ng 2011, "Multimodal Deep Learning", ICML, sec. 3.2 (the
     bimodal deep autoencoder); "MAE" in the tables of Chandar et al. 2016 (CorrNet, Neural
@@ -95,32 +96,84 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
 
     Parameters
     ----------
-    n_components : int
+    n_components : int, default=50
         Size of the shared code.
-    x_hidden, y_hidden : sequence of int
-        Hidden widths of the encoders (decoders mirror them); ``y_hidden=None`` uses ``x_hidden``;
-        ``()`` gives the one-layer model of the CorrNet paper.
-    activation : str
-        Hidden activation.
-    view_activation : str or None
+    x_hidden : int or sequence of int, default=(500,)
+        Hidden widths of the X encoder (the X decoder has them in reverse order); ``()`` gives
+        the one-layer model of the CorrNet paper.
+    y_hidden : int, sequence of int or None, default=None
+        Hidden widths of the Y encoder; None uses ``x_hidden``.
+    activation : str, default="relu"
+        Hidden activation of the encoders and decoders.
+    view_activation : str or None, default=None
         Activation of each view's contribution before the two are added (None: the papers'
-        a(W x + V y + b); 'sigmoid' adds two sigmoid branches, as CorrNet's
+        a(W x + V y + b); "sigmoid" adds two sigmoid branches, as CorrNet's
         ``view_activation="sigmoid"`` does). A missing view contributes 0 either way.
-    code_activation : str or None
-        Activation of the shared code layer ('sigmoid', as in both papers; None: linear).
-    output_activation : str or None
-        Activation of the decoders' last layer (e.g. 'sigmoid' for pixels in [0, 1]).
-    standardize_codes : bool
-        Standardise each view's code with its training mean and standard deviation (default);
-        see :class:`~crossview.deep.estimator.StandardizedCodesMixin`. ``False`` gives the raw
+    code_activation : str or None, default="sigmoid"
+        Activation ``a`` of the shared code layer ("sigmoid", as in both papers; None: linear).
+    output_activation : str or None, default=None
+        Activation of the decoders' last layer (e.g. "sigmoid" for pixels in [0, 1]).
+    standardize_codes : bool, default=True
+        Standardise each view's code with its training mean and standard deviation in
+        ``transform`` / ``transform_y``; see
+        :class:`~crossview.deep.estimator.StandardizedCodesMixin`. ``False`` gives the raw
         codes. Translation is unaffected.
-    epochs, batch_size, optimizer, learning_rate, lr_schedule, precision, weight_decay, patience,
-    device, random_state, verbose, checkpoint_dir, resume
-        Passed to :func:`crossview.deep.trainer.train` (``lr_schedule`` "constant" or "cosine";
-        ``precision`` "float32" or "bfloat16" mixed precision).
+    epochs : int or "auto", default=40
+        Passes over the training data. "auto" trains for about 30,000 optimiser steps, at
+        least 30 and at most 1000 epochs (:func:`~crossview.deep.trainer.resolve_epochs`).
+    batch_size : int, default=100
+        Rows per optimiser step; at most the number of training rows.
+    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
+        The torch optimiser ("sgd" with momentum 0.9).
+    learning_rate : float, default=1e-3
+        Step size of the optimiser (the starting value with ``lr_schedule="cosine"``).
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        Keep the learning rate fixed, or anneal it towards 0 over ``epochs`` (cosine).
+    precision : {"float32", "bfloat16"}, default="float32"
+        "bfloat16" trains with mixed precision (forward and backward passes in bfloat16,
+        weights and losses in float32); inference is always float32.
+    weight_decay : float, default=0.0
+        Weight decay of the optimiser (decoupled for "adamw", an L2 term otherwise).
+    patience : int or None, default=None
+        With ``X_val`` / ``Y_val`` given to ``fit``, stop after this many epochs without a lower
+        validation loss (the best epoch's weights are restored either way); None: no early stop.
+    device : str or torch.device, default="auto"
+        Where to train: "auto" (a CUDA GPU if there is one, else the CPU), "cpu", "cuda" or
+        "cuda:N". The fitted network is moved to the CPU afterwards (see ``to``).
+    random_state : int or None, default=None
+        Seed of weight initialisation and batch shuffling; None: not reproducible.
+    verbose : bool, default=False
+        Show a progress bar over the epochs.
+    checkpoint_dir : str, path-like or None, default=None
+        Folder to write a checkpoint to after every epoch; None: no checkpoints.
+    resume : bool, default=False
+        Continue from the checkpoint in ``checkpoint_dir`` if there is one.
+
+    Attributes
+    ----------
+    code_mean_x_, code_std_x_, code_mean_y_, code_std_y_ : ndarray of shape (n_components,)
+        Per-dimension mean and standard deviation of each view's raw training codes, used by
+        ``standardize_codes`` (computed either way).
+    module_ : torch.nn.Module
+        The trained network (on the CPU after ``fit``).
+    history_ : crossview.deep.trainer.History
+        Every loss term per epoch, on the training and (if given) the validation views.
+    n_features_in_, n_features_in_y_ : int
+        Number of columns of X and of Y seen in ``fit``.
     """
 
-    translates = True
+    _parameter_constraints: dict = {
+        **TRAIN_PARAM_CONSTRAINTS,
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "x_hidden": SIZES,
+        "y_hidden": [*SIZES, None],
+        # activation names are checked where the network is built (crossview.deep.nets)
+        "activation": [str, None],
+        "view_activation": [str, None],
+        "code_activation": [str, None],
+        "output_activation": [str, None],
+        "standardize_codes": ["boolean"],
+    }
 
     def __init__(self, n_components=50, x_hidden=(500,), y_hidden=None, activation="relu",
                  view_activation=None, code_activation="sigmoid", output_activation=None,
@@ -152,12 +205,9 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
         self.resume = resume
 
     def _build_module(self, n_x, n_y):
-        k = self.n_components
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise CrossviewError(f"n_components must be a positive integer, got {k!r}")
         x_hidden = as_sizes(self.x_hidden, "x_hidden")
         y_hidden = x_hidden if self.y_hidden is None else as_sizes(self.y_hidden, "y_hidden")
-        return _MAENet(n_x, n_y, x_hidden, y_hidden, int(k), self.activation,
+        return _MAENet(n_x, n_y, x_hidden, y_hidden, int(self.n_components), self.activation,
                        self.code_activation, self.output_activation, self.view_activation)
 
     def transform(self, X):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 
 import torch
+from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ..base import CrossviewError
+from ..exceptions import CrossviewError
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -58,17 +60,26 @@ def mlp(sizes: Sequence[int], activation_name: str | None = "relu",
     return nn.Sequential(*layers)
 
 
+#: the parameter constraint of hidden layer sizes: one width, or a sequence of widths (each
+#: width is checked by :func:`as_sizes` when the network is built)
+SIZES = [Interval(Integral, 1, None, closed="left"), "array-like"]
+
+
 def as_sizes(value, name: str) -> tuple[int, ...]:
     """Normalise a hidden-size parameter (int or sequence of ints) to a tuple, with clear errors."""
-    if isinstance(value, (int,)) and not isinstance(value, bool):
+    if isinstance(value, Integral) and not isinstance(value, bool):
         value = (value,)
     try:
-        sizes = tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        raise CrossviewError(f"{name} must be an int or a sequence of ints, got {value!r}") from None
+        sizes = tuple(value)
+    except TypeError:
+        raise CrossviewError(
+            f"{name} must be an int or a sequence of ints, got {value!r}") from None
+    if isinstance(value, str) or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) for s in sizes):
+        raise CrossviewError(f"{name} must be an int or a sequence of ints, got {value!r}")
     if any(s < 1 for s in sizes):
         raise CrossviewError(f"{name} must hold positive sizes, got {sizes}")
-    return sizes
+    return tuple(int(s) for s in sizes)
 
 
 def count_parameters(module: torch.nn.Module) -> int:

@@ -12,16 +12,18 @@ import contextlib
 import json
 import logging
 import math
-import numbers
 import os
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 
-import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval, StrOptions
 from tqdm.auto import tqdm
 
-from ..base import CrossviewError
+from ..base import check_params
+from ..exceptions import CrossviewError, NonFiniteLossError
+from ..fileio import atomic_write, write_json
 
 log = logging.getLogger(__name__)
 
@@ -29,27 +31,53 @@ CHECKPOINT_WEIGHTS = "checkpoint.safetensors"
 CHECKPOINT_STATE = "checkpoint.json"
 
 
-class NonFiniteLossError(CrossviewError):
-    """Raised when a loss term becomes NaN or inf during training."""
+#: the values of ``train(optimizer=...)``
+OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+#: the values of ``train(precision=...)``
+PRECISIONS = ("float32", "bfloat16")
+
+#: what each setting of :func:`train` accepts (scikit-learn constraints, checked before
+#: training); the deep estimators take theirs from here (``crossview.deep.estimator``)
+TRAIN_CONSTRAINTS: dict = {
+    "epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "optimizer": [StrOptions(set(OPTIMIZERS))],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "lr_schedule": [StrOptions({"constant", "cosine"})],
+    "precision": [StrOptions(set(PRECISIONS))],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "patience": [Interval(Integral, 1, None, closed="left"), None],
+    "min_delta": [Interval(Real, 0, None, closed="left")],
+    "restore_best": ["boolean"],
+    "device": [str, torch.device],
+    "random_state": [Integral, None],
+    "checkpoint_dir": [str, os.PathLike, None],
+    "resume": ["boolean"],
+    "verbose": ["verbose"],
+    "desc": [str],
+}
 
 
-def check_count(name: str, value, minimum: int | None = 1, optional: bool = False) -> None:
-    """Raise a one-line error unless ``value`` is an integer (>= ``minimum``), or None if optional."""
-    if value is None and optional:
-        return
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-            or (minimum is not None and value < minimum)):
-        expected = "an integer" + (f" >= {minimum}" if minimum is not None else "")
-        raise CrossviewError(f"{name} must be {expected}{' or None' if optional else ''}, "
-                             f"got {value!r}")
+#: ``epochs="auto"``: enough epochs for this many optimiser steps, within :data:`AUTO_EPOCHS`
+AUTO_STEPS = 30_000
+#: the fewest and the most epochs ``epochs="auto"`` chooses
+AUTO_EPOCHS = (30, 1000)
 
 
-def check_train_counts(epochs, batch_size, patience, random_state) -> None:
-    """Check the integer training settings: epochs, batch_size, patience and random_state."""
-    check_count("epochs", epochs)
-    check_count("batch_size", batch_size)
-    check_count("patience", patience, optional=True)
-    check_count("random_state", random_state, minimum=None, optional=True)
+def resolve_epochs(epochs, n_samples: int, batch_size: int) -> int:
+    """The number of epochs to train: ``epochs`` itself, or for ``"auto"`` a step budget.
+
+    ``"auto"`` trains for :data:`AUTO_STEPS` optimiser steps (``n_samples / batch_size`` steps
+    an epoch), but at least 30 and at most 1000 epochs: 30 epochs of 50,000 MNIST rows in
+    batches of 50, about 1,400 epochs' worth (capped at 1000) of 1,078 digits rows. Small data
+    needs many more epochs than large data for the same training (docs/benchmarks.md,
+    "Defaults").
+    """
+    if isinstance(epochs, str) and epochs == "auto":
+        steps = max(1, round(n_samples / batch_size))
+        lo, hi = AUTO_EPOCHS
+        return int(min(hi, max(lo, math.ceil(AUTO_STEPS / steps))))
+    return epochs
 
 
 @dataclass
@@ -93,7 +121,7 @@ class History:
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """Turn ``"auto"`` / ``"cpu"`` / ``"cuda"`` / ``"cuda:1"`` into a torch device, checking it exists."""
+    """Turn ``"auto"`` / ``"cpu"`` / ``"cuda"`` / ``"cuda:1"`` into a torch device that exists."""
     if isinstance(device, torch.device):
         return device
     name = str(device).lower()
@@ -108,31 +136,36 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         raise CrossviewError(f"unknown device {device!r}; expected 'auto', 'cpu' or 'cuda'") from None
 
 
-def configure_threads() -> int:
-    """Set torch's intra-op threads sensibly for small CPUs and return the number used.
+def env_threads() -> int | None:
+    """The thread count asked for by ``CROSSVIEW_THREADS`` (a positive integer), else None."""
+    env = os.environ.get("CROSSVIEW_THREADS", "").strip()
+    if not env:
+        return None
+    if not env.isdigit() or int(env) < 1:
+        raise CrossviewError(f"CROSSVIEW_THREADS must be a positive integer, got {env!r}")
+    return int(env)
 
-    Honours ``OMP_NUM_THREADS`` / ``CROSSVIEW_THREADS`` when set; otherwise uses every CPU core
-    this process may run on (at most 16). Inter-op threads are set to 1 once: the models are
-    small MLPs where extra inter-op pools only add contention.
+
+@contextlib.contextmanager
+def thread_limit(n: int | None):
+    """Run the block with at most ``n`` threads in torch and in BLAS / OpenMP, then restore.
+
+    ``None`` changes nothing: training then uses whatever the caller set (torch's own default
+    is one thread per core). The BLAS and OpenMP pools are scoped with threadpoolctl; torch's
+    intra-op pool is its own, so it is set and restored here.
     """
-    env = os.environ.get("CROSSVIEW_THREADS") or os.environ.get("OMP_NUM_THREADS")
-    if env and env.isdigit() and int(env) > 0:
-        n = int(env)
-    else:
-        try:
-            n = len(os.sched_getaffinity(0))
-        except AttributeError:  # pragma: no cover - not on Linux
-            n = os.cpu_count() or 1
-        n = max(1, min(n, 16))
-    if torch.get_num_threads() != n:
-        torch.set_num_threads(n)
-    if not getattr(configure_threads, "_interop_done", False):
-        try:
-            torch.set_num_interop_threads(1)
-        except RuntimeError:
-            pass  # already set, or parallel work has started: keep what is there
-        configure_threads._interop_done = True
-    return n
+    if n is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _make_optimizer(name: str, params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
@@ -145,7 +178,8 @@ def _make_optimizer(name: str, params, lr: float, weight_decay: float) -> torch.
         return torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay)
     if key == "sgd":
         return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, momentum=0.9)
-    raise CrossviewError(f"unknown optimizer {name!r}; expected 'adam', 'adamw', 'rmsprop' or 'sgd'")
+    raise CrossviewError(f"unknown optimizer {name!r}; expected one of "
+                         f"{', '.join(map(repr, OPTIMIZERS))}")
 
 
 def _flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -201,12 +235,9 @@ class _Checkpoint:
         tensors["rng.torch"] = torch.get_rng_state()
         tensors["rng.shuffle"] = gen.get_state()
         meta = dict(meta, optimizer=opt_meta)
-        w_tmp = self.folder / (CHECKPOINT_WEIGHTS + ".tmp")
-        s_tmp = self.folder / (CHECKPOINT_STATE + ".tmp")
-        save_file({k: v.contiguous() for k, v in tensors.items()}, str(w_tmp))
-        s_tmp.write_text(json.dumps(meta))
-        os.replace(w_tmp, self.folder / CHECKPOINT_WEIGHTS)
-        os.replace(s_tmp, self.folder / CHECKPOINT_STATE)
+        with atomic_write(self.folder / CHECKPOINT_WEIGHTS) as tmp:
+            save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
+        write_json(self.folder / CHECKPOINT_STATE, meta)
 
     def load(self):
         from safetensors import SafetensorError
@@ -282,20 +313,88 @@ def train(
     finite (else :class:`NonFiniteLossError` naming the epoch and the term), evaluate on
     ``val_data`` if given, keep the best weights (lowest validation ``"loss"``), stop after
     ``patience`` epochs without improvement, and write a checkpoint to ``checkpoint_dir`` if set.
-    ``lr_schedule="cosine"`` anneals the learning rate from ``learning_rate`` towards 0 over
-    ``epochs`` (set per epoch from the epoch number, so resuming needs no scheduler state).
-    ``precision="bfloat16"`` trains with mixed precision: the networks' forward and backward
-    passes run under ``torch.autocast`` in bfloat16 while the weights, the optimizer and the
-    losses (see :func:`crossview.deep.losses.full_precision`) stay float32; validation and
-    inference stay float32. It is about twice as fast on CPUs with native bfloat16 (AVX512-BF16
-    or AMX) and on recent GPUs, and slower on CPUs without it.
-    With ``resume=True`` and a checkpoint present, training continues where it stopped and ends
-    with the same weights as an uninterrupted run with the same seed (on CPU).
+    The rows are split into ``round(n / batch_size)`` batches of near-equal size (no tiny last
+    batch). With ``CROSSVIEW_THREADS`` set, torch, BLAS and OpenMP use at most that many threads
+    while training.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network; ``module(*batch)`` returns a dict of named loss terms with the total
+        ``"loss"``. It is moved to ``device`` and left there, in eval mode.
+    train_data : tuple of torch.Tensor
+        Training tensors with the same number of rows, passed to ``module`` batch by batch.
+    val_data : tuple of torch.Tensor or None, default=None
+        Validation tensors, evaluated after every epoch (in eval mode, without gradients) for
+        early stopping and for choosing the best weights; None: no validation.
+    epochs : int, default=50
+        Number of passes over ``train_data``.
+    batch_size : int, default=100
+        Rows per optimiser step (validation runs in batches of about
+        ``max(batch_size, 1000)`` rows).
+    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
+        The torch optimiser ("sgd" with momentum 0.9).
+    learning_rate : float, default=1e-3
+        Step size of the optimiser (the starting value with ``lr_schedule="cosine"``).
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        "cosine" anneals the learning rate from ``learning_rate`` towards 0 over ``epochs``
+        (set per epoch from the epoch number, so resuming needs no scheduler state).
+    precision : {"float32", "bfloat16"}, default="float32"
+        "bfloat16" trains with mixed precision: the networks' forward and backward passes run
+        under ``torch.autocast`` in bfloat16 while the weights, the optimizer and the losses
+        (see :func:`crossview.deep.losses.full_precision`) stay float32; validation and
+        inference stay float32. It pays off on CPUs with native bfloat16 (AVX512-BF16 or AMX)
+        and on recent GPUs, and is slower on CPUs without it (see docs/benchmarks.md).
+    weight_decay : float, default=0.0
+        Weight decay of the optimiser (decoupled for "adamw", an L2 term otherwise).
+    patience : int or None, default=None
+        Stop after this many epochs in a row without the validation loss falling by more than
+        ``min_delta``; ignored without ``val_data``. None: train for every epoch.
+    min_delta : float, default=0.0
+        The decrease of the loss (validation, else training) that counts as an improvement.
+    restore_best : bool, default=True
+        With ``val_data``, load the weights of the epoch with the lowest validation loss at the
+        end (also after an early stop); otherwise the last epoch's weights are kept.
+    device : str or torch.device, default="auto"
+        Where to train: "auto" (a CUDA GPU if there is one, else the CPU), "cpu", "cuda" or
+        "cuda:N".
+    random_state : int or None, default=None
+        Seed of the batch shuffling; None draws one from torch's global generator.
+    checkpoint_dir : str, path-like or None, default=None
+        Folder to write the model, optimizer, random states and history to after every epoch
+        (safetensors + JSON, no pickle); None: no checkpoints.
+    resume : bool, default=False
+        With a checkpoint in ``checkpoint_dir``, continue where it stopped; the run then ends
+        with the same weights as an uninterrupted run with the same seed (on CPU).
+    verbose : bool, default=True
+        Show a progress bar over the epochs, with the latest loss terms.
+    desc : str, default="train"
+        Label of the progress bar.
+
+    Returns
+    -------
+    History
+        Every loss term per epoch (training, and validation if given), the best epoch, whether
+        training stopped early, the wall time and the rows processed.
     """
-    check_train_counts(epochs, batch_size, patience, random_state)
+    # the keyword arguments, checked before anything is moved or trained
+    check_params(TRAIN_CONSTRAINTS, {k: v for k, v in locals().items() if k in TRAIN_CONSTRAINTS},
+                 "train")
+    with thread_limit(env_threads()):
+        return _train(module, train_data, val_data, epochs=epochs, batch_size=batch_size,
+                      optimizer=optimizer, learning_rate=learning_rate,
+                      lr_schedule=lr_schedule, precision=precision, weight_decay=weight_decay,
+                      patience=patience, min_delta=min_delta, restore_best=restore_best,
+                      device=device, random_state=random_state,
+                      checkpoint_dir=checkpoint_dir, resume=resume, verbose=verbose, desc=desc)
+
+
+def _train(module, train_data, val_data, *, epochs, batch_size, optimizer, learning_rate,
+           lr_schedule, precision, weight_decay, patience, min_delta, restore_best, device,
+           random_state, checkpoint_dir, resume, verbose, desc) -> History:
+    """The training loop of :func:`train` (arguments checked there)."""
     import time
 
-    configure_threads()
     dev = resolve_device(device)
     module.to(dev)
     train_data = tuple(t.to(dev) for t in train_data)
@@ -306,8 +405,6 @@ def train(
     gen.manual_seed(int(random_state) if random_state is not None else
                     int(torch.randint(0, 2**31 - 1, (1,)).item()))
     opt = _make_optimizer(optimizer, module.parameters(), learning_rate, weight_decay)
-    if lr_schedule not in ("constant", "cosine"):
-        raise CrossviewError(f"unknown lr_schedule {lr_schedule!r}; expected 'constant' or 'cosine'")
     autocast = _autocast(precision, dev)
 
     history = History()
@@ -393,23 +490,8 @@ def train(
     return history
 
 
-#: the values of ``train(precision=...)``
-PRECISIONS = ("float32", "bfloat16")
-
-
 def _autocast(precision: str, device: torch.device):
     """The context the training forward pass runs in: nothing, or bfloat16 autocast."""
-    if precision not in PRECISIONS:
-        raise CrossviewError(f"unknown precision {precision!r}; expected one of "
-                             f"{', '.join(map(repr, PRECISIONS))}")
     if precision == "float32":
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-
-
-def seed_everything(random_state: int | None) -> None:
-    """Seed torch and NumPy's global generators (weight initialisation uses torch's)."""
-    if random_state is None:
-        return
-    torch.manual_seed(int(random_state))
-    np.random.seed(int(random_state) % (2**32))

@@ -1,4 +1,7 @@
-"""Evaluation: metrics on codes and reconstructions, and cross-view retrieval (arrays in, numbers out)."""
+"""Evaluation: metrics on codes and reconstructions, cross-view retrieval, and their scores.
+
+Score names are listed once, in :data:`.scores.SCORES`.
+"""
 
 from .metrics import (
     canonical_correlations,
@@ -8,10 +11,11 @@ from .metrics import (
     sum_correlation,
     transfer_accuracy,
 )
-from .report import evaluate_codes
 from .retrieval import nearest, retrieval_precision
+from .scores import SCORES, evaluate_codes, score_codes
 
 __all__ = [
+    "SCORES",
     "canonical_correlations",
     "canonical_sum_correlation",
     "evaluate_codes",
@@ -19,6 +23,7 @@ __all__ = [
     "per_dimension_correlation",
     "reconstruction_mse",
     "retrieval_precision",
+    "score_codes",
     "sum_correlation",
     "transfer_accuracy",
 ]

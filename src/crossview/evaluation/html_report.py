@@ -1,7 +1,7 @@
 """Write the benchmark's ``report.html``: one static page with the tables and every figure.
 
 The page has inline CSS and no scripts; figures are referenced by paths relative to the page,
-so the folder can be moved, zipped or opened offline as a whole.
+so the folder can be moved, zipped or opened offline as a whole. The page is written atomically.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import html
 import os
 import time
 from pathlib import Path
+
+from ..fileio import write_text
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
@@ -92,5 +94,4 @@ def write_report(path: Path, protocol, tables, figures: dict[str, list[Path]],
     page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>crossview benchmark: {esc(protocol.name)}</title>\n<style>{_CSS}</style>\n"
             "</head>\n<body>\n" + "\n".join(parts) + "\n</body>\n</html>\n")
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_text(path, page)

@@ -1,22 +1,26 @@
 """Figures: reconstructions next to the truth, per-dimension correlations, training curves and
-2-D maps of codes. Each function takes arrays and writes one PNG."""
+2-D maps of codes. Each function takes arrays and writes one PNG.
+
+Figures are drawn on :class:`matplotlib.figure.Figure` objects, never through pyplot, so using
+this module picks no backend and leaves no figure open in the process.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from ..fileio import atomic_write
 
 
-def _save(fig, path) -> Path:
+def _save(fig: Figure, path) -> Path:
+    """Write ``fig`` to ``path`` atomically, in the format of the path's suffix (PNG if none)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=110, bbox_inches="tight")
     return path
 
 
@@ -30,7 +34,8 @@ def plot_reconstructions(X, Y, Y_hat, image_shape: tuple[int, int], path, *, n: 
     """
     h, w = image_shape
     n = min(n, X.shape[0])
-    fig, axes = plt.subplots(2, n, figsize=(1.1 * n, 2.6), squeeze=False)
+    fig = Figure(figsize=(1.1 * n, 2.6))
+    axes = fig.subplots(2, n, squeeze=False)
     for i in range(n):
         given = X[i].reshape(h, w)
         truth, gen = Y[i].reshape(h, w), np.clip(Y_hat[i].reshape(h, w), 0, 1)
@@ -50,7 +55,8 @@ def plot_reconstructions(X, Y, Y_hat, image_shape: tuple[int, int], path, *, n: 
 
 def plot_dimension_correlations(corrs: dict[str, np.ndarray], path) -> Path:
     """Plot each method's per-dimension test correlations, sorted from high to low."""
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.subplots()
     for name, c in corrs.items():
         ax.plot(np.sort(np.asarray(c))[::-1], label=f"{name} (sum {np.sum(c):.1f})")
     ax.set_xlabel("dimension (sorted)")
@@ -64,7 +70,8 @@ def plot_dimension_correlations(corrs: dict[str, np.ndarray], path) -> Path:
 def plot_training_curves(history, path, title: str = "") -> Path:
     """Plot every loss term of a training :class:`~crossview.deep.trainer.History` per epoch."""
     terms = history.terms
-    fig, axes = plt.subplots(1, len(terms), figsize=(3 * len(terms), 2.6), squeeze=False)
+    fig = Figure(figsize=(3 * len(terms), 2.6))
+    axes = fig.subplots(1, len(terms), squeeze=False)
     for ax, term in zip(axes[0], terms):
         ax.plot(range(1, len(history.train) + 1), history.term(term), label="train")
         if history.val:
@@ -97,7 +104,8 @@ def plot_code_map(Zx, Zy, labels, path, title: str = "", method: str = "pca",
         P = PCA(n_components=2, random_state=random_state).fit_transform(Z)
     px, py = P[: len(idx)], P[len(idx):]
     lab = np.asarray(labels)[idx]
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.8), sharex=True, sharey=True)
+    fig = Figure(figsize=(8, 3.8))
+    axes = fig.subplots(1, 2, sharex=True, sharey=True)
     for ax, pts, name in ((axes[0], px, "codes of X"), (axes[1], py, "codes of Y")):
         sc = ax.scatter(pts[:, 0], pts[:, 1], c=lab, cmap="tab10", s=3, alpha=0.7)
         ax.set_title(name, fontsize=9)

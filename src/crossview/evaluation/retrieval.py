@@ -85,7 +85,8 @@ def nearest(Zq, Zbase, k: int = 1, method: str = "nn", csls_k: int = 10,
     Q, B, r_base, r_query = _prepare(Zq, Zbase, method, csls_k, chunk_size)
     k = int(k)
     if not 1 <= k <= B.shape[0]:
-        raise CrossviewError(f"k must be between 1 and the number of base rows ({B.shape[0]}); got {k}")
+        raise CrossviewError(f"k must be between 1 and the number of base rows ({B.shape[0]}); "
+                             f"got {k}")
     out = np.empty((Q.shape[0], k), dtype=np.int64)
     for sl in _chunks(Q.shape[0], B.shape[0], chunk_size):
         S = _scores(Q, B, sl, r_base, r_query)

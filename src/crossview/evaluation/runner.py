@@ -1,7 +1,9 @@
 """Fit one registered method on a two-view dataset and score it with the standard protocol.
 
 This is the one place where models and metrics meet (DESIGN.md): the benchmark scripts and the
-`crossview benchmark` command call :func:`run_method` and only arrange its rows.
+`crossview benchmark` command call :func:`run_method` (or, for a model built elsewhere,
+:func:`score_model`) and only arrange its rows. Metric names are those of :data:`.scores.SCORES`.
+Only methods of the "paired" task are run here.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import warnings
 from dataclasses import dataclass, field
 
 from .. import registry
-from ..base import ConstantColumnWarning
+from ..exceptions import ConstantColumnWarning
+from .scores import score_model
+
+__all__ = ["MethodResult", "PeakMemory", "run_method", "score_model"]
 
 
 @dataclass
@@ -73,38 +78,16 @@ class PeakMemory:
         self.peak_mb = max(self.peak_mb, self._rss_mb() - self.start_mb)
 
 
-def score_model(model, X, Y, labels=None, *, translates: bool | None = None,
-                transfer_folds: int = 5) -> dict:
-    """Score a fitted two-view model on (X, Y, labels): every metric of the protocol it supports."""
-    from .metrics import (canonical_sum_correlation, reconstruction_mse, sum_correlation,
-                          transfer_accuracy)
-
-    Zx, Zy = model.transform(X), model.transform_y(Y)
-    out = {"sum_corr": float(sum_correlation(Zx, Zy)),
-           "canonical_sum_corr": float(canonical_sum_correlation(Zx, Zy)),
-           "n_components": int(Zx.shape[1])}
-    if labels is not None:
-        acc = transfer_accuracy(Zx, Zy, labels, folds=transfer_folds)
-        out["transfer_x_to_y"] = 100.0 * float(acc["x_to_y"])
-        out["transfer_y_to_x"] = 100.0 * float(acc["y_to_x"])
-    if translates is None:
-        translates = bool(getattr(model, "translates", False))
-    if translates:
-        out["mse_y_from_x"] = float(reconstruction_mse(Y, model.predict(X)))
-        out["mse_x_from_y"] = float(reconstruction_mse(X, model.predict_x(Y)))
-    return out
-
-
 def run_method(method: str, data, *, params: dict | None = None, seed: int = 0,
                eval_split: str = "test", verbose: bool = False, keep_model: bool = False,
                checkpoint_dir=None) -> MethodResult:
-    """Fit ``method`` (a registry name) on ``data.train`` and score it on ``data.<eval_split>``.
+    """Fit ``method`` (a paired method's registry name) on ``data.train``; score it on
+    ``data.<eval_split>`` with :func:`~.scores.score_model`.
 
     Deep methods watch ``data.val`` for early stopping. Returns the metrics plus fit seconds,
     peak memory rise (MB), training throughput (deep methods) and the number of parameters.
     """
-    info = registry.get(method)
-    cls = info.load()
+    cls = registry.get(method, task="paired").load()
     accepted = inspect.signature(cls.__init__).parameters
     params = dict(params or {})
     if "random_state" in accepted:
@@ -124,7 +107,7 @@ def run_method(method: str, data, *, params: dict | None = None, seed: int = 0,
             model.fit(data.train.X, data.train.Y, **fit_kwargs)
             fit_seconds = time.perf_counter() - t0
     split = getattr(data, eval_split)
-    metrics = score_model(model, split.X, split.Y, split.labels, translates=info.translates)
+    metrics = score_model(model, split.X, split.Y, split.labels)
     metrics.update(fit_seconds=fit_seconds, peak_mb=mem.peak_mb, eval_split=eval_split,
                    n_train=int(data.train.X.shape[0]))
     history = getattr(model, "history_", None)

@@ -1,8 +1,9 @@
 """Result tables: the protocol's metrics as Markdown or HTML, and the published numbers to compare.
 
-A :class:`Table` is plain data (headers, rows of text cells, notes); the benchmark builds its two
-tables (methods against metrics, CorrNet's loss combinations) once and renders them both ways,
-so ``results.md`` and ``report.html`` always show the same numbers.
+A :class:`Table` is plain data (headers, rows of text cells, notes); the benchmark builds its
+tables (methods against metrics, and each method's variants such as CorrNet's loss combinations)
+once and renders them both ways, so ``results.md`` and ``report.html`` always show the same
+numbers. Columns are named by the metric names of :data:`.scores.SCORES`.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ METRIC_COLUMNS: dict[str, tuple[str, str]] = {
     "n_parameters": ("parameters", "{:.0f}"),
 }
 
-#: the columns of the CorrNet loss-combination table
-ABLATION_METRICS = ("sum_corr", "transfer_x_to_y", "transfer_y_to_x")
+#: the columns of a table of variants (e.g. CorrNet's loss combinations)
+VARIANT_METRICS = ("sum_corr", "transfer_x_to_y", "transfer_y_to_x")
 
 MISSING = "—"
 
@@ -151,30 +152,34 @@ def methods_table(summary: dict[str, dict], protocol: str, title: str | None = N
     return table
 
 
-def ablation_table(summary: dict[str, dict], title: str | None = None) -> Table:
-    """CorrNet's loss combinations against sum correlation and transfer accuracy both ways."""
-    table = Table(title or "CorrNet loss combinations (mean ± std over seeds)",
-                  ["loss terms", *(METRIC_COLUMNS[m][0] for m in ABLATION_METRICS), "seeds"])
+def variants_table(summary: dict[str, dict], title: str, column: str = "variant",
+                   note: str | None = None) -> Table:
+    """Variants of one method against sum correlation and transfer accuracy both ways.
+
+    ``summary`` is as for :func:`methods_table`, each entry with its ``"variant"``; ``column``
+    heads the variants' column and ``note`` (what the variants mean) goes under the table.
+    """
+    table = Table(title, [column, *(METRIC_COLUMNS[m][0] for m in VARIANT_METRICS), "seeds"])
     for entry in summary.values():
         stats = entry["metrics"]
         table.rows.append([entry["variant"], *(format_cell(stats.get(m), METRIC_COLUMNS[m][1])
-                                               for m in ABLATION_METRICS),
+                                               for m in VARIANT_METRICS),
                            str(entry["n_seeds"])])
-    table.notes.append("L1: self-reconstruction; L2 / L3: reconstruction of both views from X "
-                       "alone / Y alone; L4: correlation of the two codes (Chandar et al. 2016, "
-                       "eq. 3).")
+    if note:
+        table.notes.append(note)
     return table
+
+
+#: the columns of :func:`format_table`
+SHORT_METRICS = ("sum_corr", "canonical_sum_corr", "transfer_x_to_y", "transfer_y_to_x",
+                 "mse_y_from_x", "mse_x_from_y", "fit_seconds")
 
 
 def format_table(metrics: dict[str, dict]) -> str:
     """A Markdown table: one row per method, the protocol's metrics (one run each) as columns."""
-    cols = [("sum_corr", "sum corr", "{:.2f}"), ("canonical_sum_corr", "canonical", "{:.2f}"),
-            ("transfer_x_to_y", "X->Y %", "{:.1f}"), ("transfer_y_to_x", "Y->X %", "{:.1f}"),
-            ("mse_y_from_x", "MSE Y|X", "{:.4f}"), ("mse_x_from_y", "MSE X|Y", "{:.4f}"),
-            ("fit_seconds", "fit s", "{:.1f}")]
-    lines = ["| method | " + " | ".join(c[1] for c in cols) + " |",
-             "|---|" + "---|" * len(cols)]
+    lines = ["| method | " + " | ".join(METRIC_COLUMNS[m][0] for m in SHORT_METRICS) + " |",
+             "|---|" + "---|" * len(SHORT_METRICS)]
     for name, m in metrics.items():
-        cells = [fmt.format(m[key]) if key in m else MISSING for key, _, fmt in cols]
+        cells = [METRIC_COLUMNS[k][1].format(m[k]) if k in m else MISSING for k in SHORT_METRICS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

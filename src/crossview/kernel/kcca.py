@@ -3,31 +3,30 @@
 from __future__ import annotations
 
 import logging
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
 from scipy.spatial.distance import pdist
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import CrossviewError, check_views
 from ..linear._common import (
-    StreamingMoments,
     SharedSpaceModel,
+    StreamingMoments,
     cca_from_covariances,
     check_n_components,
-    check_nonneg,
     iter_blocks,
     least_squares_map,
-    psd_power,
+    regularized_cca,
 )
 
 logger = logging.getLogger(__name__)
 
-_KERNELS = ("rbf", "poly", "linear")
-_METHODS = ("auto", "exact", "nystrom")
 #: rows sampled (evenly spaced, deterministic) for the RBF median heuristic
 GAMMA_SAMPLE_ROWS = 1000
-#: the RBF default is ``GAMMA_SCALE / median squared distance`` (tuned on MNIST halves)
+#: the RBF default is ``GAMMA_SCALE / median squared distance`` (see docs/benchmarks.md)
 GAMMA_SCALE = 2.0
 #: n x n float64 matrices alive at the peak of an exact fit (see ``exact_memory_mb``)
 _EXACT_MATRICES = 4
@@ -141,49 +140,45 @@ class KernelCCA(SharedSpaceModel):
 
     Parameters
     ----------
-    n_components : int, default 2
-        Number of canonical pairs.
-    kernel : {"rbf", "poly", "linear"}, default "rbf"
+    n_components : int, default=2
+        Number of canonical pairs to keep (at most ``n_samples - 1``, and at most the number of
+        independent kernel features of either view).
+    kernel : {"rbf", "poly", "linear"}, default="rbf"
         Kernel used in both views (see :func:`kernel_matrix`).
-    gamma : float, pair of floats or None, default None
-        Kernel coefficient, one for both views or ``(gamma_x, gamma_y)``. None: for "rbf"
-        ``2 / median squared distance`` between rows of each view (1,000 evenly spaced rows),
-        i.e. twice the median heuristic; for "poly" ``1 / n_features`` of each view. On the
-        MNIST-halves validation split (Nystrom, 1,000 landmarks, 50k rows, alpha 3e-5) 1x / 2x /
-        4x the median heuristic gave transfer accuracy 88.8 / 89.1 / 88.9 % (mean of both
-        directions), 8x gave 86.7 % (at alpha 1e-4); exact fits on 3,000 rows also preferred 2x
-        over 4x, by 0.3-0.5 points.
-    degree : int, default 3
-        Degree of the polynomial kernel.
-    coef0 : float, default 1
+    gamma : float, pair of floats or None, default=None
+        Kernel coefficient of "rbf" and "poly", one for both views or ``(gamma_x, gamma_y)``;
+        ignored by "linear". None: for "rbf" ``2 / median squared distance`` between rows of
+        each view (1,000 evenly spaced rows), i.e. twice the median heuristic; for "poly"
+        ``1 / n_features`` of each view. See docs/benchmarks.md for how the default was chosen.
+    degree : int, default=3
+        Degree of the polynomial kernel (ignored by the other kernels).
+    coef0 : float, default=1
         Constant of the polynomial kernel (``>= 0``, which keeps the kernel positive
-        semi-definite).
-    alpha : float, default 3e-5
+        semi-definite; ignored by the other kernels).
+    alpha : float, default=3e-5
         Ridge on each view's feature covariance, relative to its total variance: the ridge is
         ``alpha * trace(cov(Phi))`` (``trace(cov(Phi)) = trace(H K H) / (n-1)`` does not depend on
-        the number of landmarks, so alpha means the same for every ``n_landmarks``). Chosen on
-        the MNIST-halves validation split: with 1,000 landmarks and 4x the median heuristic,
-        alpha = 1e-5 / 3e-5 / 1e-4 / 3e-4 / 1e-3 / 3e-3 gave validation sum-correlation
-        41.5 / 41.5 / 41.1 / 40.1 / 38.1 / 35.5 and transfer accuracy 88.9 / 88.9 / 88.8 /
-        88.4 / 87.5 / 85.9 % (mean of both directions); exact fits on 3,000 rows agree.
-    method : {"auto", "exact", "nystrom"}, default "auto"
-    n_landmarks : int, default 2000
-        Landmark rows for the Nystrom method (capped at the number of training rows). On the
-        MNIST-halves validation split (50k rows, 1 thread) 1,000 / 1,500 / 2,000 landmarks gave
-        transfer accuracy 89.1 / 89.6 / 89.7 % and sum-correlation 42.1 / 43.1 / 43.6 in fits of
-        about 13 / 26 / 47 s; time grows as ``n m (m + d)``.
-    max_memory_mb : float, default 2048
-        Memory budget that ``method="auto"`` compares :func:`exact_memory_mb` against (it
-        allows exact fits up to about 8,000 rows); ``method="exact"`` refuses to exceed it.
-    random_state : int, RandomState or None, default None
-        Seed for choosing landmarks.
-    verbose : bool, default False
+        the number of landmarks, so alpha means the same for every ``n_landmarks``). See
+        docs/benchmarks.md for how the default was chosen.
+    method : {"auto", "exact", "nystrom"}, default="auto"
+        Solver: the exact kernel eigendecomposition, the Nystrom approximation, or the choice
+        between them described above.
+    n_landmarks : int, default=2000
+        Landmark rows for the Nystrom method (capped at the number of training rows); also the
+        most rows ``method="auto"`` solves exactly. Nystrom time grows as ``n m (m + d)``.
+    max_memory_mb : float, default=2048
+        Memory budget that ``method="auto"`` compares :func:`exact_memory_mb` against (the
+        default allows exact fits up to about 8,000 rows); ``method="exact"`` refuses to exceed
+        it.
+    random_state : int, RandomState or None, default=None
+        Seed for choosing the Nystrom landmarks (unused by the exact solver).
+    verbose : bool, default=False
         Show a progress bar over blocks of rows while building Nystrom features.
 
     Attributes
     ----------
     method_ : str
-        "exact" or "nystrom".
+        The solver used, "exact" or "nystrom".
     gamma_x_, gamma_y_ : float or None
         Kernel coefficients used (None for the linear kernel).
     x_basis_, y_basis_ : ndarray
@@ -191,13 +186,18 @@ class KernelCCA(SharedSpaceModel):
     x_dual_coef_, y_dual_coef_ : ndarray of shape (n_basis, k)
         ``transform(X) = K(X, x_basis_) @ x_dual_coef_ - x_offset_``.
     x_offset_, y_offset_ : ndarray of shape (k,)
+        Subtracted from the projected kernel rows so that the training variates have mean 0.
     canonical_correlations_ : ndarray of shape (k,)
         Regularised canonical correlations on the training data, decreasing.
     coef_xy_, coef_yx_ : ndarray of shape (k, n_features_y), (k, n_features_x)
         Least-squares maps from one view's canonical variates to the other view's raw features:
         ``predict(X) = mean_y_ + transform(X) @ coef_xy_``.
+    mean_x_, mean_y_ : ndarray
+        Column means of the training views (the intercepts of ``predict`` / ``predict_x``).
     reg_x_, reg_y_ : float
         Absolute ridges added to the feature covariances.
+    n_features_in_, n_features_in_y_ : int
+        Number of columns of X and of Y seen in ``fit``.
 
     Notes
     -----
@@ -208,6 +208,21 @@ class KernelCCA(SharedSpaceModel):
     :class:`crossview.linear.CCA`: least squares from the training variates of one view to the
     raw features of the other, computed from moments accumulated during the fit.
     """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "kernel": [StrOptions({"rbf", "poly", "linear"})],
+        # one gamma, or a pair (gamma_x, gamma_y) checked by _gammas
+        "gamma": [Interval(Real, 0, None, closed="neither"), "array-like", None],
+        "degree": [Interval(Integral, 1, None, closed="left")],
+        "coef0": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "method": [StrOptions({"auto", "exact", "nystrom"})],
+        "n_landmarks": [Interval(Integral, 1, None, closed="left")],
+        "max_memory_mb": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
 
     def __init__(self, n_components=2, kernel="rbf", gamma=None, degree=3, coef0=1,
                  alpha=3e-5, method="auto", n_landmarks=2000, max_memory_mb=2048,
@@ -225,25 +240,6 @@ class KernelCCA(SharedSpaceModel):
         self.verbose = verbose
 
     # ------------------------------------------------------------------ parameters
-    def _check_params(self, X, Y) -> None:
-        if self.kernel not in _KERNELS:
-            raise CrossviewError(f"kernel must be one of {_KERNELS}; got {self.kernel!r}")
-        if self.method not in _METHODS:
-            raise CrossviewError(f"method must be one of {_METHODS}; got {self.method!r}")
-        check_nonneg(self.alpha, "alpha")
-        check_nonneg(self.max_memory_mb, "max_memory_mb")
-        if self.kernel == "poly":
-            if (isinstance(self.degree, bool) or not isinstance(self.degree, (int, np.integer))
-                    or self.degree < 1):
-                raise CrossviewError(f"degree must be an integer >= 1; got {self.degree!r}")
-            check_nonneg(self.coef0, "coef0")
-        m = self.n_landmarks
-        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-            raise CrossviewError(f"n_landmarks must be a positive integer; got {m!r}")
-        n = X.shape[0]
-        # kernel features have at most n - 1 varying directions (they are centred)
-        check_n_components(self.n_components, n - 1, n - 1, what="n_samples - 1")
-
     def _gammas(self, X, Y) -> tuple[float | None, float | None]:
         if self.kernel == "linear":
             return None, None
@@ -252,7 +248,7 @@ class KernelCCA(SharedSpaceModel):
             if self.kernel == "rbf":
                 return median_heuristic_gamma(X), median_heuristic_gamma(Y)
             return 1.0 / X.shape[1], 1.0 / Y.shape[1]
-        pair = tuple(g) if isinstance(g, (tuple, list, np.ndarray)) else (g, g)
+        pair = (g, g) if isinstance(g, Real) else tuple(np.ravel(g))
         if len(pair) != 2:
             raise CrossviewError(f"gamma must be a number or a pair (gamma_x, gamma_y); got {g!r}")
         out = []
@@ -270,9 +266,11 @@ class KernelCCA(SharedSpaceModel):
     # ------------------------------------------------------------------ fitting
     def fit(self, X, Y):
         """Fit kernel CCA on paired views X (n, dx) and Y (n, dy); returns self."""
+        self._validate_params()
         X, Y = check_views(X, Y, min_samples=3)
-        self._check_params(X, Y)
         n = X.shape[0]
+        # kernel features have at most n - 1 varying directions (they are centred)
+        check_n_components(self.n_components, n - 1, n - 1, what="n_samples - 1")
         self.gamma_x_, self.gamma_y_ = self._gammas(X, Y)
         need = exact_memory_mb(n)
         method = self.method
@@ -379,9 +377,7 @@ class KernelCCA(SharedSpaceModel):
         Cxx, Cyy, Cxy = mom.cov(0, 0), mom.cov(1, 1), mom.cov(0, 1)
         self.reg_x_ = float(self.alpha) * float(np.trace(Cxx))
         self.reg_y_ = float(self.alpha) * float(np.trace(Cyy))
-        Wx = psd_power(Cxx, -0.5, ridge=self.reg_x_)
-        Wy = psd_power(Cyy, -0.5, ridge=self.reg_y_)
-        Ax, Ay, corr = cca_from_covariances(Wx, Wy, Cxy, k)
+        Ax, Ay, corr = regularized_cca(Cxx, Cyy, Cxy, k, self.reg_x_, self.reg_y_)
         self.coef_xy_ = least_squares_map(Ax, Cxx, mom.cov(0, 3))
         self.coef_yx_ = least_squares_map(Ay, Cyy, mom.cov(1, 2))
         self.canonical_correlations_ = corr

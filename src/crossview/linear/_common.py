@@ -11,32 +11,14 @@ import scipy.linalg
 
 from ..base import CrossviewError, TwoViewModel
 
-class TransformingTwoViewModel(TwoViewModel):
-    """A :class:`TwoViewModel` whose ``transform`` gives codes; scikit-learn sees a transformer.
 
-    (scikit-learn >= 1.6 refuses to run its transformer checks on an estimator with
-    ``transform`` but no ``transformer_tags``.) Sparse input is accepted because
-    :func:`crossview.base.check_views` densifies it.
-    """
-
-    def __sklearn_tags__(self):
-        from sklearn.utils import TransformerTags
-
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags = TransformerTags(preserves_dtype=["float64"])
-        tags.input_tags.sparse = True
-        return tags
-
-
-
-class SharedSpaceModel(TransformingTwoViewModel):
+class SharedSpaceModel(TwoViewModel):
     """Base of CCA-type models that translate through their shared space.
 
     Subclasses set ``coef_xy_``, ``coef_yx_`` (least-squares maps from one view's canonical
     variates to the other view, fitted on the training data), ``mean_x_`` and ``mean_y_``.
     """
 
-    translates = True
 
     def predict(self, X):
         """Translate X into Y through the shared space: ``mean_y_ + transform(X) @ coef_xy_``."""
@@ -46,12 +28,10 @@ class SharedSpaceModel(TransformingTwoViewModel):
         """Translate Y into X through the shared space: ``mean_x_ + transform_y(Y) @ coef_yx_``."""
         return self.transform_y(Y) @ self.coef_yx_ + self.mean_x_
 
-    def score(self, X, Y):
-        """Return the summed correlations of matching columns of the codes of X and of Y."""
-        return float(np.sum(column_correlations(self.transform(X), self.transform_y(Y))))
-
 # The largest number of rows centred and multiplied at once when accumulating moments.
 BLOCK_ROWS = 8192
+#: the moment blocks CCA needs of two views (0 = X, 1 = Y): both covariances and the cross one
+CCA_PAIRS = ((0, 0), (1, 1), (0, 1))
 
 
 class StreamingMoments:
@@ -95,6 +75,12 @@ class StreamingMoments:
         for k, d in enumerate(deltas):
             self.means[k] = self.means[k] + d * (b / n_new)
         self.n = n_new
+
+    def add_rows(self, arrays) -> None:
+        """Add any number of rows (one array per block, same rows), in float64 chunks of at most
+        :data:`BLOCK_ROWS` rows."""
+        for sl in iter_blocks(arrays[0].shape[0]):
+            self.update(tuple(np.asarray(A[sl], dtype=np.float64) for A in arrays))
 
     def cov(self, i: int, j: int) -> np.ndarray:
         """Return the sample covariance ``S_ij / (n - 1)`` of blocks ``i`` and ``j``."""
@@ -214,6 +200,20 @@ def cca_from_covariances(Wx, Wy, Cxy: np.ndarray, n_components: int, solver: str
     return x_w, y_w, np.clip(s, 0.0, 1.0)
 
 
+def regularized_cca(Cxx: np.ndarray, Cyy: np.ndarray, Cxy: np.ndarray, n_components: int,
+                    ridge_x: float, ridge_y: float):
+    """Solve ridge-regularised CCA from covariances; return ``(x_weights, y_weights, corr)``.
+
+    Each view is whitened with ``(C + ridge I)^{-1/2}`` (:func:`psd_power`: a pseudo-inverse
+    power on directions without variance, so it never produces inf), then
+    :func:`cca_from_covariances` takes the SVD of the whitened cross-covariance. The ridges are
+    absolute (callers scale them to their data).
+    """
+    Wx = psd_power(Cxx, -0.5, ridge=ridge_x)
+    Wy = psd_power(Cyy, -0.5, ridge=ridge_y)
+    return cca_from_covariances(Wx, Wy, Cxy, n_components)
+
+
 def least_squares_map(weights: np.ndarray, C_self: np.ndarray, C_target: np.ndarray):
     """Return ``B`` minimising ``||T_c - Z B||^2`` where ``Z = F_c @ weights`` are variates.
 
@@ -245,25 +245,13 @@ def column_correlations(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
-def check_n_components(n_components, dx: int, dy: int, what: str = "min(n_features_x, "
+def check_n_components(n_components: int, dx: int, dy: int, what: str = "min(n_features_x, "
                        "n_features_y)") -> int:
-    """Validate ``n_components`` against the largest number the views allow."""
-    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)):
-        raise CrossviewError(f"n_components must be a positive integer; got {n_components!r}")
+    """Check that ``n_components`` (an int >= 1, see the constraints) fits in both views."""
     limit = min(dx, dy)
-    if not 1 <= n_components <= limit:
+    if n_components > limit:
         raise CrossviewError(
             f"n_components={n_components} is out of range: X has {dx} and Y has {dy} features, "
             f"so at most {what} = {limit} components exist; expected 1 <= n_components <= {limit}"
         )
     return int(n_components)
-
-
-def check_nonneg(value, name: str) -> float:
-    """Validate a non-negative finite real hyperparameter."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise CrossviewError(f"{name} must be a non-negative number; got {value!r}")
-    value = float(value)
-    if not np.isfinite(value) or value < 0:
-        raise CrossviewError(f"{name} must be a finite number >= 0; got {value!r}")
-    return value

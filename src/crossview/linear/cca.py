@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
 from ..base import CrossviewError, check_views
 from ._common import (
+    CCA_PAIRS,
     SharedSpaceModel,
     StreamingMoments,
-    cca_from_covariances,
     check_n_components,
-    check_nonneg,
-    iter_blocks,
     least_squares_map,
-    psd_power,
+    regularized_cca,
 )
-
-_PAIRS = ((0, 0), (1, 1), (0, 1))
 
 
 class CCA(SharedSpaceModel):
@@ -36,17 +35,13 @@ class CCA(SharedSpaceModel):
 
     Parameters
     ----------
-    n_components : int, default 2
-        Number of canonical pairs, at most ``min(n_features_x, n_features_y)``.
-    alpha : float, default 1e-5
-        Ridge on each view's covariance, relative to its mean variance (``>= 0``). ``0`` is plain
-        CCA (directions of zero variance are dropped via the pseudo-inverse, which overfits badly
-        on MNIST halves: validation sum-correlation 11.9). The default was chosen on the
-        validation split (last 10,000 training images) of MNIST left/right halves with 50
-        components: validation sum of correlations 28.4 / 28.9 / 29.23 / 29.23 / 29.16 / 29.0 /
-        28.8 / 28.4 for alpha = 1e-8 / 1e-6 / 3e-6 / 1e-5 / 3e-5 / 1e-4 / 1e-3 / 1e-2, with
-        transfer accuracy flat (71.6-72.2 %) over that range; 1e-5 sits in the middle of the
-        plateau.
+    n_components : int, default=2
+        Number of canonical pairs to keep, at most ``min(n_features_x, n_features_y)``.
+    alpha : float, default=1e-5
+        Ridge added to each view's covariance, as a fraction of that view's mean variance
+        (``>= 0``). ``0`` is plain CCA: directions of zero variance are dropped through the
+        pseudo-inverse, which overfits on views with collinear columns. See docs/benchmarks.md
+        for how the default was chosen.
 
     Attributes
     ----------
@@ -60,8 +55,12 @@ class CCA(SharedSpaceModel):
     coef_xy_, coef_yx_ : ndarray of shape (k, n_features_y), (k, n_features_x)
         Least-squares maps from one view's canonical variates to the other view, used by
         ``predict`` and ``predict_x``.
+    reg_x_, reg_y_ : float
+        Absolute ridges added to ``Cxx`` and ``Cyy`` (``alpha`` times each view's mean variance).
     n_samples_seen_ : int
         Rows seen by ``fit`` / ``partial_fit``.
+    n_features_in_, n_features_in_y_ : int
+        Number of columns of X and of Y seen in ``fit``.
 
     Notes
     -----
@@ -76,6 +75,11 @@ class CCA(SharedSpaceModel):
     ``O((n_features_x + n_features_y)^2)``, independent of the number of rows.
     """
 
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+    }
+
     def __init__(self, n_components=2, alpha=1e-5):
         self.n_components = n_components
         self.alpha = alpha
@@ -83,11 +87,11 @@ class CCA(SharedSpaceModel):
     # ------------------------------------------------------------------ fitting
     def fit(self, X, Y):
         """Fit CCA on paired views X (n, dx) and Y (n, dy); returns self."""
+        self._validate_params()
         X, Y = check_views(X, Y, min_samples=2)
-        self._check_params(X.shape[1], Y.shape[1])
-        self._moments = StreamingMoments((X.shape[1], Y.shape[1]), _PAIRS)
-        for sl in iter_blocks(X.shape[0]):
-            self._moments.update((X[sl], Y[sl]))
+        check_n_components(self.n_components, X.shape[1], Y.shape[1])
+        self._moments = StreamingMoments((X.shape[1], Y.shape[1]), CCA_PAIRS)
+        self._moments.add_rows((X, Y))
         self.n_features_in_ = X.shape[1]
         self.n_features_in_y_ = Y.shape[1]
         self._solve()
@@ -98,11 +102,12 @@ class CCA(SharedSpaceModel):
 
         The first chunk fixes the widths of X and Y and needs at least 2 rows.
         """
+        self._validate_params()
         first = getattr(self, "_moments", None) is None
         X, Y = check_views(X, Y, min_samples=2 if first else 1, warn_constant=False)
         if first:
-            self._check_params(X.shape[1], Y.shape[1])
-            self._moments = StreamingMoments((X.shape[1], Y.shape[1]), _PAIRS)
+            check_n_components(self.n_components, X.shape[1], Y.shape[1])
+            self._moments = StreamingMoments((X.shape[1], Y.shape[1]), CCA_PAIRS)
             self.n_features_in_ = X.shape[1]
             self.n_features_in_y_ = Y.shape[1]
         else:
@@ -112,22 +117,16 @@ class CCA(SharedSpaceModel):
                         f"partial_fit: view {name} has {A.shape[1]} features (shape {A.shape}); "
                         f"earlier chunks had {d}"
                     )
-        for sl in iter_blocks(X.shape[0]):
-            self._moments.update((X[sl], Y[sl]))
+        self._moments.add_rows((X, Y))
         self._solve()
         return self
-
-    def _check_params(self, dx: int, dy: int) -> None:
-        check_n_components(self.n_components, dx, dy)
-        check_nonneg(self.alpha, "alpha")
 
     def _solve(self) -> None:
         """Compute weights, correlations and translation maps from the accumulated moments."""
         mom = self._moments
-        self._check_params(self.n_features_in_, self.n_features_in_y_)
+        k = check_n_components(self.n_components, self.n_features_in_, self.n_features_in_y_)
         Cxx, Cyy, Cxy = mom.cov(0, 0), mom.cov(1, 1), mom.cov(0, 1)
-        alpha = float(self.alpha)
-        whiteners = []
+        ridges = []
         for name, C in (("X", Cxx), ("Y", Cyy)):
             scale = float(np.mean(np.diag(C)))
             if scale <= 0:
@@ -135,12 +134,10 @@ class CCA(SharedSpaceModel):
                     f"view {name}: every column is constant over the {mom.n} training rows; "
                     "CCA needs at least one varying column per view"
                 )
-            whiteners.append(psd_power(C, -0.5, ridge=alpha * scale))
-        self.reg_x_ = alpha * float(np.mean(np.diag(Cxx)))
-        self.reg_y_ = alpha * float(np.mean(np.diag(Cyy)))
-        k = int(self.n_components)
-        self.x_weights_, self.y_weights_, self.canonical_correlations_ = cca_from_covariances(
-            whiteners[0], whiteners[1], Cxy, k)
+            ridges.append(float(self.alpha) * scale)
+        self.reg_x_, self.reg_y_ = ridges
+        self.x_weights_, self.y_weights_, self.canonical_correlations_ = regularized_cca(
+            Cxx, Cyy, Cxy, k, self.reg_x_, self.reg_y_)
         self.mean_x_ = mom.means[0].copy()
         self.mean_y_ = mom.means[1].copy()
         self.coef_xy_ = least_squares_map(self.x_weights_, Cxx, Cxy)
@@ -172,7 +169,7 @@ class CCA(SharedSpaceModel):
         for name in self._ARRAYS:
             setattr(self, name, np.array(arrays[name], dtype=np.float64))
         self._moments = StreamingMoments.from_arrays(
-            arrays, "moments_", (self.n_features_in_, self.n_features_in_y_), _PAIRS)
+            arrays, "moments_", (self.n_features_in_, self.n_features_in_y_), CCA_PAIRS)
         self.n_samples_seen_ = int(self._moments.n)
         self.reg_x_ = float(extra["reg_x"])
         self.reg_y_ = float(extra["reg_y"])

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 import scipy.linalg
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import CrossviewError, check_views
-from ._common import TransformingTwoViewModel, check_nonneg, psd_power
+from ..base import TwoViewModel
+from ._common import psd_power
 
 _STEPS = ("unit", "center")
 
@@ -18,7 +22,7 @@ def _unit_rows(A: np.ndarray) -> np.ndarray:
     return A / norms
 
 
-class Procrustes(TransformingTwoViewModel):
+class Procrustes(TwoViewModel):
     """Map two embedding spaces onto each other with an orthogonal transformation (Procrustes).
 
     Implements the framework of Artetxe, Labaka & Agirre:
@@ -41,19 +45,20 @@ class Procrustes(TransformingTwoViewModel):
 
     Parameters
     ----------
-    normalize : sequence of {"unit", "center"}, default ("unit", "center", "unit")
+    normalize : sequence of {"unit", "center"}, str or None, default=("unit", "center", "unit")
         Normalisation steps applied in order to each view (the 2018 paper's recommended
         pipeline). "unit" scales every row to length 1; "center" subtracts the training mean of
-        the current representation (stored and reused for new data). ``()`` or None: none.
-    whiten : bool, default False
+        the current representation (stored and reused for new data). A single step may be given
+        as a string; ``()`` or None: no normalisation.
+    whiten : bool, default=False
         Whiten each view before the orthogonal map (2018, step 1).
-    reweight : float or None, default None
+    reweight : float or None, default=None
         Re-weight both views' mapped components by ``S^reweight`` (2018, step 3; the paper's
         recommended supervised setting uses 0.5 with whitening and de-whitening). None or 0: no
         re-weighting.
-    dewhiten : bool, default False
+    dewhiten : bool, default=False
         Undo the whitening of each view in the mapped space (2018, step 4); needs ``whiten``.
-    n_components : int or None, default None
+    n_components : int or None, default=None
         Keep the first components of the shared space (2018, step 5); None keeps all
         ``min(dx, dy)``.
 
@@ -70,6 +75,8 @@ class Procrustes(TransformingTwoViewModel):
         Singular values ``S`` of the (whitened) cross-product.
     x_centers_, y_centers_ : ndarray of shape (n_center_steps, n_features)
         The means subtracted by each "center" step.
+    n_features_in_, n_features_in_y_ : int
+        Number of columns of X and of Y seen in ``fit``.
 
     Notes
     -----
@@ -79,7 +86,14 @@ class Procrustes(TransformingTwoViewModel):
     similarity of matching rows of ``transform(X)`` and ``transform_y(Y)``.
     """
 
-    translates = True
+    _parameter_constraints: dict = {
+        # a sequence of steps (each checked by _steps), one step, or None
+        "normalize": ["array-like", StrOptions(set(_STEPS)), None],
+        "whiten": ["boolean"],
+        "reweight": [Interval(Real, 0, None, closed="left"), None],
+        "dewhiten": ["boolean"],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+    }
 
     def __init__(self, normalize=("unit", "center", "unit"), whiten=False, reweight=None,
                  dewhiten=False, n_components=None):
@@ -91,17 +105,11 @@ class Procrustes(TransformingTwoViewModel):
 
     # ------------------------------------------------------------------ normalisation
     def _steps(self) -> tuple[str, ...]:
+        """The normalisation steps as a tuple, each checked to be one of :data:`_STEPS`."""
         steps = self.normalize
         if steps is None:
             return ()
-        if isinstance(steps, str):
-            steps = (steps,)
-        try:
-            steps = tuple(steps)
-        except TypeError:
-            raise CrossviewError(
-                f"normalize must be a sequence of steps from {_STEPS}; got {self.normalize!r}"
-            ) from None
+        steps = (steps,) if isinstance(steps, str) else tuple(steps)
         for s in steps:
             if s not in _STEPS:
                 raise CrossviewError(
@@ -142,17 +150,18 @@ class Procrustes(TransformingTwoViewModel):
     # ------------------------------------------------------------------ fitting
     def fit(self, X, Y):
         """Fit the orthogonal map from paired rows of X (n, dx) and Y (n, dy); returns self."""
+        self._validate_params()
         X, Y = check_views(X, Y, min_samples=2)
         steps = self._steps()
         dx, dy = X.shape[1], Y.shape[1]
         r = min(dx, dy)
-        k = r if self.n_components is None else self.n_components
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= r:
+        k = r if self.n_components is None else int(self.n_components)
+        if k > r:
             raise CrossviewError(
                 f"n_components={self.n_components!r} is out of range: X has {dx} and Y has {dy} "
                 f"features; expected None or an integer from 1 to {r}"
             )
-        p = 0.0 if self.reweight is None else check_nonneg(self.reweight, "reweight")
+        p = 0.0 if self.reweight is None else float(self.reweight)
         if self.dewhiten and not self.whiten:
             raise CrossviewError("dewhiten=True needs whiten=True (there is nothing to undo)")
 

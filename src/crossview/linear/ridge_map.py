@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import scipy.linalg
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import CrossviewError, check_views
-from ._common import TransformingTwoViewModel, check_nonneg, iter_blocks
-
-_CV_CHOICES = ("loo", "gcv")
+from ..base import TwoViewModel
+from ._common import iter_blocks
 
 
 def _svd_solve_path(A: np.ndarray, B: np.ndarray):
@@ -76,7 +78,7 @@ def _gcv_errors(s, G, B, alphas, n: int, d: int) -> np.ndarray:
     return out
 
 
-class RidgeMap(TransformingTwoViewModel):
+class RidgeMap(TwoViewModel):
     """Map each view linearly onto the other with ridge regression (X -> Y and Y -> X).
 
     For each direction, e.g. X -> Y: ``Y_hat = mean_y + (X - mean_x) W`` with
@@ -87,13 +89,14 @@ class RidgeMap(TransformingTwoViewModel):
 
     Parameters
     ----------
-    alpha : float, default 1.0
-        Ridge penalty on the squared weights, on the scale of the summed squared error (as in
-        ``sklearn.linear_model.Ridge``). Used when ``alphas`` is None.
-    alphas : sequence of float or None, default None
-        Candidate penalties. When given, each direction picks its own alpha from them by
-        ``cv``; the same SVD serves every candidate.
-    cv : {"loo", "gcv"}, default "loo"
+    alpha : float, default=1.0
+        Ridge penalty on the squared weights (``>= 0``), on the scale of the summed squared
+        error (as in ``sklearn.linear_model.Ridge``); ``0`` is least squares. Used only when
+        ``alphas`` is None.
+    alphas : sequence of float or None, default=None
+        Candidate penalties (each ``>= 0``). When given, each direction picks its own alpha
+        from them by ``cv`` and ``alpha`` is ignored; the same SVD serves every candidate.
+    cv : {"loo", "gcv"}, default="loo"
         How candidates are scored: exact leave-one-out error (one pass over the rows per
         candidate; cost ``O(n r d_out)`` each) or generalised cross-validation (``O(r d_out)``
         each, an approximation to leave-one-out).
@@ -111,6 +114,8 @@ class RidgeMap(TransformingTwoViewModel):
         each candidate (only when ``alphas`` is given).
     mean_x_, mean_y_ : ndarray
         Column means of the training views.
+    n_features_in_, n_features_in_y_ : int
+        Number of columns of X and of Y seen in ``fit``.
 
     Notes
     -----
@@ -121,7 +126,11 @@ class RidgeMap(TransformingTwoViewModel):
     determination R^2 of ``predict(X)`` against Y (averaged over Y's columns), higher is better.
     """
 
-    translates = True
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alphas": ["array-like", None],
+        "cv": [StrOptions({"loo", "gcv"})],
+    }
 
     def __init__(self, alpha=1.0, alphas=None, cv="loo"):
         self.alpha = alpha
@@ -129,6 +138,7 @@ class RidgeMap(TransformingTwoViewModel):
         self.cv = cv
 
     def _candidates(self):
+        """The candidate alphas as a float array (None without ``alphas``), checked one by one."""
         if self.alphas is None:
             return None
         try:
@@ -143,12 +153,9 @@ class RidgeMap(TransformingTwoViewModel):
 
     def fit(self, X, Y):
         """Fit both ridge maps on paired views X (n, dx) and Y (n, dy); returns self."""
+        self._validate_params()
         X, Y = check_views(X, Y, min_samples=2)
         candidates = self._candidates()
-        if candidates is None:
-            check_nonneg(self.alpha, "alpha")
-        if self.cv not in _CV_CHOICES:
-            raise CrossviewError(f"cv must be one of {_CV_CHOICES}; got {self.cv!r}")
         n = X.shape[0]
         self.mean_x_ = X.mean(axis=0)
         self.mean_y_ = Y.mean(axis=0)

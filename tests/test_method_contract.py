@@ -1,0 +1,232 @@
+"""The contract every registered method keeps, checked for each entry of the registry.
+
+A new method gets all of this by being registered: nothing here names a method. Each is built
+with a tiny preset derived from its own signature (:func:`tiny`): code size 2, hidden layers of
+8 units, 2 epochs, batches of 20, CPU, quiet, seeded. Checked: clone / get_params round trips,
+output shapes, save -> load giving bit-identical outputs, one-line named errors for bad input
+and for every bad parameter, resume giving the same weights (deep methods), ``score`` working
+under ``GridSearchCV``, and scikit-learn's ``check_estimator`` (see ``sklearn_checks.py`` for
+the checks that cannot apply to a second 2-D view and why).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, KFold
+
+import crossview
+from crossview import registry
+from crossview.exceptions import CrossviewError
+from sklearn_checks import expected_failures, one_dim_adapter, run_checks
+
+PAIRED = registry.names("paired")
+N, NX, NY = 80, 6, 5
+
+
+def tiny(cls, **overrides) -> dict:
+    """Parameters that make ``cls`` fit in a fraction of a second on :func:`views`."""
+    out = {}
+    for name, p in inspect.signature(cls.__init__).parameters.items():
+        default = p.default
+        if name == "n_components":
+            out[name] = 2
+        elif name == "epochs":
+            out[name] = 2
+        elif name == "batch_size":
+            out[name] = 20
+        elif name == "verbose":
+            out[name] = False
+        elif name == "device":
+            out[name] = "cpu"
+        elif name == "random_state":
+            out[name] = 0
+        elif (isinstance(default, tuple) and default
+              and all(isinstance(v, int) for v in default)):
+            out[name] = (8,)  # hidden layer sizes
+    return {**out, **overrides}
+
+
+def views(seed=0, n=N):
+    """Two views sharing two latent factors, float64."""
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((n, 2))
+    X = np.tanh(np.c_[Z, rng.standard_normal((n, NX - 2))] @ rng.standard_normal((NX, NX)))
+    Y = np.c_[Z + 0.3 * rng.standard_normal((n, 2)), rng.standard_normal((n, NY - 2))]
+    return X, Y
+
+
+def build(name, **overrides):
+    cls = registry.get(name).load()
+    return cls(**tiny(cls, **overrides))
+
+
+@pytest.fixture(scope="module", params=PAIRED)
+def fitted(request):
+    X, Y = views()
+    return request.param, build(request.param).fit(X, Y)
+
+
+def outputs(model, X, Y) -> dict[str, np.ndarray]:
+    """Every output of a fitted model: codes of each view, and translations where it has them."""
+    out = {"transform": model.transform(X), "transform_y": model.transform_y(Y)}
+    if hasattr(model, "predict"):
+        out["predict"] = model.predict(X)
+    if hasattr(model, "predict_x"):
+        out["predict_x"] = model.predict_x(Y)
+    return out
+
+
+def one_line_error(excinfo, *words):
+    msg = str(excinfo.value)
+    assert "\n" not in msg.strip(), msg
+    for word in words:
+        assert word in msg, (word, msg)
+
+
+# ---------------------------------------------------------------- the registry
+@pytest.mark.parametrize("name", registry.names())
+def test_registry_entry_loads_and_names_itself(name):
+    info = registry.get(name)
+    cls = info.load()
+    assert registry.name_of(cls) == name and info.task in registry.TASKS
+    assert (cls.__doc__ or "").strip(), "the class says what it does"
+    if info.task == "paired":
+        assert list(inspect.signature(cls.fit).parameters)[1:3] == ["X", "Y"]
+
+
+def test_registry_rejects_unknown_names_and_wrong_tasks():
+    with pytest.raises(CrossviewError, match="unknown method 'nope'; available: "):
+        registry.get("nope")
+    with pytest.raises(CrossviewError, match="unknown task"):
+        registry.names("pairs")
+    with pytest.raises(CrossviewError, match="is for paired data, not clustering data"):
+        registry.get("cca", task="clustering")
+
+
+# ---------------------------------------------------------------- parameters
+@pytest.mark.parametrize("name", PAIRED)
+def test_clone_and_get_params_round_trip(name):
+    est = build(name)
+    params = est.get_params()
+    assert clone(est).get_params() == params
+    assert type(est)(**params).get_params() == params
+    assert not any(k.endswith("_") for k in vars(est)), "no fitted attributes before fit"
+
+
+@pytest.mark.parametrize("name", PAIRED)
+def test_every_constrained_parameter_rejects_a_wrong_type_in_one_line(name):
+    X, Y = views()
+    cls = registry.get(name).load()
+    constraints = getattr(cls, "_parameter_constraints", {})
+    assert set(constraints) == set(inspect.signature(cls.__init__).parameters) - {"self"}
+    for param in constraints:
+        with pytest.raises(CrossviewError) as exc:
+            build(name, **{param: object()}).fit(X, Y)
+        one_line_error(exc, param)
+
+
+# ---------------------------------------------------------------- fitting and outputs
+def test_output_shapes(fitted):
+    name, model = fitted
+    X, Y = views(seed=1, n=13)
+    out = outputs(model, X, Y)
+    k = out["transform"].shape[1]
+    assert out["transform"].shape == (13, k) and out["transform_y"].shape[0] == 13
+    if "predict" in out:
+        assert out["predict"].shape == (13, NY)
+    if "predict_x" in out:
+        assert out["predict_x"].shape == (13, NX)
+    assert (model.n_features_in_, model.n_features_in_y_) == (NX, NY)
+    assert all(np.all(np.isfinite(v)) for v in out.values())
+
+
+def test_save_then_load_gives_bit_identical_outputs(fitted, tmp_path):
+    name, model = fitted
+    X, Y = views(seed=2, n=17)
+    model.save(tmp_path / "m")
+    loaded = crossview.load(tmp_path / "m")
+    assert type(loaded) is type(model) and loaded.get_params() == model.get_params()
+    before, after = outputs(model, X, Y), outputs(loaded, X, Y)
+    assert before.keys() == after.keys()
+    for key in before:
+        np.testing.assert_array_equal(after[key], before[key], err_msg=f"{name}.{key}")
+    assert loaded.score(X, Y) == model.score(X, Y)
+
+
+def test_score_is_a_finite_number_grid_search_can_maximise(fitted):
+    name, model = fitted
+    X, Y = views(seed=3)
+    assert np.isfinite(model.score(X, Y))
+    params = model.get_params()
+    grid = ({"n_components": [1, 2]} if "n_components" in params
+            else {key: [value] for key, value in list(params.items())[:1]})
+    search = GridSearchCV(clone(model), grid, cv=KFold(2)).fit(X, Y)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+@pytest.mark.parametrize("name", PAIRED)
+def test_bad_input_gives_one_line_named_errors(name):
+    X, Y = views()
+    est = build(name)
+    with pytest.raises(CrossviewError) as exc:
+        est.fit(X, Y[:-1])
+    one_line_error(exc, "rows")
+    Xn = X.copy()
+    Xn[3, 1] = np.nan
+    with pytest.raises(CrossviewError) as exc:
+        est.fit(Xn, Y)
+    one_line_error(exc, "view X", "NaN")
+    with pytest.raises(CrossviewError) as exc:
+        est.fit(X[:, 0], Y)
+    one_line_error(exc, "1-D")
+    est.fit(X, Y)
+    with pytest.raises(CrossviewError) as exc:
+        est.transform(X[:, :-1])
+    one_line_error(exc, "view X", "features")
+    with pytest.raises(CrossviewError) as exc:
+        est.transform_y(np.c_[Y, Y])
+    one_line_error(exc, "view Y", "features")
+
+
+@pytest.mark.parametrize("name", [n for n in PAIRED if registry.get(n).deep])
+def test_resume_gives_the_weights_of_an_uninterrupted_fit(name, tmp_path):
+    X, Y = views()
+    full = build(name, epochs=3).fit(X, Y)
+    build(name, epochs=1, checkpoint_dir=str(tmp_path)).fit(X, Y)
+    resumed = build(name, epochs=3, checkpoint_dir=str(tmp_path), resume=True).fit(X, Y)
+    for key, value in full.module_.state_dict().items():
+        assert np.array_equal(resumed.module_.state_dict()[key].numpy(), value.numpy()), key
+    a, b = outputs(full, X, Y), outputs(resumed, X, Y)
+    for key in a:
+        np.testing.assert_array_equal(b[key], a[key], err_msg=key)
+
+
+@pytest.mark.parametrize("name", [n for n in PAIRED if registry.get(n).deep])
+def test_deep_fit_leaves_the_global_random_state_alone(name):
+    import torch
+
+    X, Y = views()
+    torch.manual_seed(1234)
+    np.random.seed(1234)
+    expected_t, expected_n = torch.rand(3), np.random.rand(3)
+    torch.manual_seed(1234)
+    np.random.seed(1234)
+    threads = torch.get_num_threads()
+    build(name).fit(X, Y)
+    assert torch.equal(torch.rand(3), expected_t) and np.array_equal(np.random.rand(3),
+                                                                     expected_n)
+    assert torch.get_num_threads() == threads
+
+
+# ---------------------------------------------------------------- scikit-learn's checks
+@pytest.mark.parametrize("name", PAIRED)
+def test_sklearn_check_estimator(name):
+    cls = registry.get(name).load()
+    sig = inspect.signature(cls).parameters
+    small = {k: v for k, v in (("n_components", 1), ("batch_size", 5)) if k in sig}
+    run_checks(one_dim_adapter(cls)(**tiny(cls, **small)),
+               expected_failures(cls, adapted=True))
