@@ -65,8 +65,10 @@ N_TRAIN = 50_000
 def load_halves(data_dir: Path | None):
     """Return {"train"|"val"|"test": (X, Y, labels)} as float64 MNIST halves."""
     ds = load_mnist_halves(data_dir, download=False, verbose=False)
-    return {s: (np.asarray(d.X, np.float64), np.asarray(d.Y, np.float64),
-                np.asarray(d.labels)) for s, d in ds.splits().items()}
+    return {
+        s: (np.asarray(d.X, np.float64), np.asarray(d.Y, np.float64), np.asarray(d.labels))
+        for s, d in ds.splits().items()
+    }
 
 
 def _rss_mb() -> float:
@@ -79,8 +81,19 @@ class Method:
     """One benchmarked model: how to build and fit it, and (for a peer library's model) how to
     encode both views (``encode(model, X, Y) -> (Zx, Zy)``) and translate X into Y."""
 
-    def __init__(self, name, library, make, fit, encode=None, translate=None, slow=False,
-                 n_train=None, params=None, codes=True):
+    def __init__(
+        self,
+        name,
+        library,
+        make,
+        fit,
+        encode=None,
+        translate=None,
+        slow=False,
+        n_train=None,
+        params=None,
+        codes=True,
+    ):
         self.codes = codes  # False: no shared low-dimensional codes (skip sum-corr, transfer)
         self.name, self.library, self.make = name, library, make
         self.fit, self.encode, self.translate = fit, encode, translate
@@ -104,8 +117,13 @@ class Peer:
     """
 
     def __init__(self, model, encode, translate, n_x: int, n_y: int):
-        self.model, self.encode, self.translate, self.n_x, self.n_y = (model, encode, translate,
-                                                                        n_x, n_y)
+        self.model, self.encode, self.translate, self.n_x, self.n_y = (
+            model,
+            encode,
+            translate,
+            n_x,
+            n_y,
+        )
 
     def transform(self, X):
         return self.encode(self.model, X, np.zeros((X.shape[0], self.n_y)))[0]
@@ -126,14 +144,29 @@ def crossview_methods(k):
         return m.fit(X, Y)
 
     return [
-        Method("CCA (defaults)", "crossview", lambda: CCA(n_components=k), fit,
-               params=CCA(n_components=k).get_params()),
-        Method("KernelCCA (defaults)", "crossview", lambda: KernelCCA(n_components=k,
-                                                                      random_state=0),
-               fit, slow=True, params=KernelCCA(n_components=k, random_state=0).get_params()),
-        Method("RidgeMap (LOO alpha)", "crossview",
-               lambda: RidgeMap(alphas=(0.1, 1, 10, 100, 1000)), fit,
-               params={"alphas": [0.1, 1, 10, 100, 1000], "cv": "loo"}, codes=False),
+        Method(
+            "CCA (defaults)",
+            "crossview",
+            lambda: CCA(n_components=k),
+            fit,
+            params=CCA(n_components=k).get_params(),
+        ),
+        Method(
+            "KernelCCA (defaults)",
+            "crossview",
+            lambda: KernelCCA(n_components=k, random_state=0),
+            fit,
+            slow=True,
+            params=KernelCCA(n_components=k, random_state=0).get_params(),
+        ),
+        Method(
+            "RidgeMap (LOO alpha)",
+            "crossview",
+            lambda: RidgeMap(alphas=(0.1, 1, 10, 100, 1000)),
+            fit,
+            params={"alphas": [0.1, 1, 10, 100, 1000], "cv": "loo"},
+            codes=False,
+        ),
     ]
 
 
@@ -149,10 +182,17 @@ def sklearn_method(k, n):
     def translate(m, X):
         return m.predict(X)
 
-    return Method(f"CCA (NIPALS) n={n}", "scikit-learn", lambda: SkCCA(n_components=k,
-                                                                        max_iter=500),
-                  fit, encode, translate, slow=True, n_train=n,
-                  params={"n_components": k, "scale": True, "max_iter": 500})
+    return Method(
+        f"CCA (NIPALS) n={n}",
+        "scikit-learn",
+        lambda: SkCCA(n_components=k, max_iter=500),
+        fit,
+        encode,
+        translate,
+        slow=True,
+        n_train=n,
+        params={"n_components": k, "scale": True, "max_iter": 500},
+    )
 
 
 def zoo_methods(k, kcca_n, gammas):
@@ -175,7 +215,7 @@ def zoo_methods(k, kcca_n, gammas):
             kw["c"] = [c, c]
         return cls(**kw)
 
-    ridge_cls = getattr(zl, "RidgeCCA", None) or getattr(zl, "rCCA")
+    ridge_cls = getattr(zl, "RidgeCCA", None) or zl.rCCA
 
     def fit(m, X, Y):
         return m.fit([X, Y])
@@ -184,9 +224,16 @@ def zoo_methods(k, kcca_n, gammas):
         Zx, Zy = m.transform([X, Y])
         return Zx, Zy
 
-    out = [Method(f"{ridge_cls.__name__} c=1e-5", "cca-zoo",
-                  lambda: reg_model(ridge_cls, 1e-5), fit, encode,
-                  params={"c": 1e-5, "note": "val-tuned in docs/peers-mnist-halves.md"})]
+    out = [
+        Method(
+            f"{ridge_cls.__name__} c=1e-5",
+            "cca-zoo",
+            lambda: reg_model(ridge_cls, 1e-5),
+            fit,
+            encode,
+            params={"c": 1e-5, "note": "val-tuned in docs/peers-mnist-halves.md"},
+        )
+    ]
     try:
         from cca_zoo import nonparametric as znp
 
@@ -205,9 +252,18 @@ def zoo_methods(k, kcca_n, gammas):
                 kw["c"] = [1e-4, 1e-4]
             return cls(**{a: b for a, b in kw.items() if b is not None})
 
-        out.append(Method(f"KCCA (RBF) n={kcca_n}", "cca-zoo", make_kcca, fit, encode,
-                          slow=True, n_train=kcca_n,
-                          params={"gamma": list(gammas), "c": 1e-4}))
+        out.append(
+            Method(
+                f"KCCA (RBF) n={kcca_n}",
+                "cca-zoo",
+                make_kcca,
+                fit,
+                encode,
+                slow=True,
+                n_train=kcca_n,
+                params={"gamma": list(gammas), "c": 1e-4},
+            )
+        )
     except ImportError as exc:
         logger.warning("cca-zoo KCCA not available: %s", exc)
     return out
@@ -242,82 +298,130 @@ def bench_one(meth: Method, data, repeats: int, trace_slow: bool):
         tracemalloc.stop()
         del m2
     row = {
-        "model": meth.name, "library": meth.library, "n_train": int(n),
+        "model": meth.name,
+        "library": meth.library,
+        "n_train": int(n),
         "fit_seconds": float(statistics.median(times)),
         "fit_seconds_all": [float(t) for t in times],
-        "peak_fit_mb": None if peak is None else float(peak), "rss_hwm_mb": float(rss),
+        "peak_fit_mb": None if peak is None else float(peak),
+        "rss_hwm_mb": float(rss),
     }
-    scores = score_model(meth.scorable(model, Xtr.shape[1], Ytr.shape[1]), Xte, Yte,
-                         lab if meth.codes else None)
+    scores = score_model(
+        meth.scorable(model, Xtr.shape[1], Ytr.shape[1]), Xte, Yte, lab if meth.codes else None
+    )
     if not meth.codes:
         # RidgeMap's "codes" are 392 predicted pixels: not a 50-d shared space, and a LinearSVC
         # on them takes minutes, so it is scored by its translation error only
         scores = {k: v for k, v in scores.items() if k.startswith("mse_")}
     row.update(scores)
-    row["params"] = {k: v for k, v in meth.params.items()
-                     if isinstance(v, (int, float, str, bool, list, tuple, type(None)))}
+    row["params"] = {
+        k: v
+        for k, v in meth.params.items()
+        if isinstance(v, (int, float, str, bool, list, tuple, type(None)))
+    }
     if isinstance(model, KernelCCA):
-        row["params"].update(method_=model.method_, gamma_x_=model.gamma_x_,
-                             gamma_y_=model.gamma_y_, n_basis=int(model.x_basis_.shape[0]))
+        row["params"].update(
+            method_=model.method_,
+            gamma_x_=model.gamma_x_,
+            gamma_y_=model.gamma_y_,
+            n_basis=int(model.x_basis_.shape[0]),
+        )
     return row
 
 
 #: the table's columns: score name (or the script's own), title, format
-COLUMNS = [("fit_seconds", "fit s", ".2f"), ("peak_fit_mb", "peak fit MB", ".0f"),
-           ("rss_hwm_mb", "RSS MB", ".0f"), ("sum_corr", "sum corr", ".2f"),
-           ("transfer_x_to_y", "transfer X→Y %", ".2f"),
-           ("transfer_y_to_x", "transfer Y→X %", ".2f"),
-           ("mse_y_from_x", "MSE Y from X", ".4f"), ("mse_x_from_y", "MSE X from Y", ".4f")]
+COLUMNS = [
+    ("fit_seconds", "fit s", ".2f"),
+    ("peak_fit_mb", "peak fit MB", ".0f"),
+    ("rss_hwm_mb", "RSS MB", ".0f"),
+    ("sum_corr", "sum corr", ".2f"),
+    ("transfer_x_to_y", "transfer X→Y %", ".2f"),
+    ("transfer_y_to_x", "transfer Y→X %", ".2f"),
+    ("mse_y_from_x", "MSE Y from X", ".4f"),
+    ("mse_x_from_y", "MSE X from Y", ".4f"),
+]
 
 
 def markdown(rows) -> str:
     def f(v, fmt):
         return "—" if v is None else format(v, fmt)
 
-    lines = ["| model | library | train rows | " + " | ".join(c[1] for c in COLUMNS) + " |",
-             "|---|---|---|" + "---|" * len(COLUMNS)]
+    lines = [
+        "| model | library | train rows | " + " | ".join(c[1] for c in COLUMNS) + " |",
+        "|---|---|---|" + "---|" * len(COLUMNS),
+    ]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['model']} | {r['library']} | failed: {r['error'][:60]} |"
-                         + " — |" * len(COLUMNS))
+            lines.append(
+                f"| {r['model']} | {r['library']} | failed: {r['error'][:60]} |"
+                + " — |" * len(COLUMNS)
+            )
             continue
-        lines.append(f"| {r['model']} | {r['library']} | {r['n_train']:,} | "
-                     + " | ".join(f(r.get(key), fmt) for key, _, fmt in COLUMNS) + " |")
+        lines.append(
+            f"| {r['model']} | {r['library']} | {r['n_train']:,} | "
+            + " | ".join(f(r.get(key), fmt) for key, _, fmt in COLUMNS)
+            + " |"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data",
-                    help="folder with mnist.npz (Keras layout) or the MNIST IDX files")
-    ap.add_argument("--repeats", type=int, default=3,
-                    help="timed fits of each fast method (median reported)")
+    ap.add_argument(
+        "--data-dir",
+        type=Path,
+        default=REPO.parent / "shared" / "data",
+        help="folder with mnist.npz (Keras layout) or the MNIST IDX files",
+    )
+    ap.add_argument(
+        "--repeats", type=int, default=3, help="timed fits of each fast method (median reported)"
+    )
     ap.add_argument("--out", type=Path, default=None, help="write results as JSON here")
     ap.add_argument("--n-components", type=int, default=50)
-    ap.add_argument("--n-train", type=int, default=N_TRAIN,
-                    help="training rows for the crossview methods (protocol: 50,000)")
-    ap.add_argument("--methods", default="cca,kcca,ridge",
-                    help="crossview methods to run: comma list of cca, kcca, ridge")
-    ap.add_argument("--sklearn-n", type=int, default=N_TRAIN,
-                    help="training rows for scikit-learn's CCA (50,000 takes ~310 s)")
-    ap.add_argument("--skip-sklearn-50k", action="store_true",
-                    help="cap scikit-learn's CCA at 10,000 rows (~60 s) instead of --sklearn-n")
+    ap.add_argument(
+        "--n-train",
+        type=int,
+        default=N_TRAIN,
+        help="training rows for the crossview methods (protocol: 50,000)",
+    )
+    ap.add_argument(
+        "--methods",
+        default="cca,kcca,ridge",
+        help="crossview methods to run: comma list of cca, kcca, ridge",
+    )
+    ap.add_argument(
+        "--sklearn-n",
+        type=int,
+        default=N_TRAIN,
+        help="training rows for scikit-learn's CCA (50,000 takes ~310 s)",
+    )
+    ap.add_argument(
+        "--skip-sklearn-50k",
+        action="store_true",
+        help="cap scikit-learn's CCA at 10,000 rows (~60 s) instead of --sklearn-n",
+    )
     ap.add_argument("--no-sklearn", action="store_true", help="skip scikit-learn's CCA")
     ap.add_argument("--no-zoo", action="store_true", help="skip cca-zoo even if importable")
-    ap.add_argument("--zoo-kcca-n", type=int, default=5000,
-                    help="training rows for cca-zoo's KCCA (5,000 took 374 s and 9.4 GB)")
-    ap.add_argument("--trace-slow", action="store_true",
-                    help="also measure tracemalloc peak for the slow peer fits (one more fit)")
+    ap.add_argument(
+        "--zoo-kcca-n",
+        type=int,
+        default=5000,
+        help="training rows for cca-zoo's KCCA (5,000 took 374 s and 9.4 GB)",
+    )
+    ap.add_argument(
+        "--trace-slow",
+        action="store_true",
+        help="also measure tracemalloc peak for the slow peer fits (one more fit)",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
     data = load_halves(args.data_dir)
     if args.n_train < data["train"][0].shape[0]:
-        data["train"] = tuple(a[:args.n_train] for a in data["train"])
+        data["train"] = tuple(a[: args.n_train] for a in data["train"])
     k = args.n_components
     wanted = {m.strip() for m in args.methods.split(",") if m.strip()}
-    methods = [m for m, key in zip(crossview_methods(k), ("cca", "kcca", "ridge"))
-               if key in wanted]
+    methods = [m for m, key in zip(crossview_methods(k), ("cca", "kcca", "ridge")) if key in wanted]
     if not args.no_sklearn:
         n_sk = min(args.sklearn_n, 10_000) if args.skip_sklearn_50k else args.sklearn_n
         methods.append(sklearn_method(k, min(n_sk, data["train"][0].shape[0])))
@@ -334,27 +438,35 @@ def main(argv=None) -> int:
             row = bench_one(meth, data, args.repeats, args.trace_slow)
         except Exception as exc:  # a peer library failing is a result, not a crash
             logger.exception("%s failed", meth.name)
-            row = {"model": meth.name, "library": meth.library,
-                   "error": f"{type(exc).__name__}: {exc}"}
+            row = {
+                "model": meth.name,
+                "library": meth.library,
+                "error": f"{type(exc).__name__}: {exc}",
+            }
         rows.append(row)
-        logger.info("%s", {k: v for k, v in row.items()
-                           if k not in ("params", "fit_seconds_all")})
+        logger.info("%s", {k: v for k, v in row.items() if k not in ("params", "fit_seconds_all")})
 
     import scipy
     import sklearn
 
     result = {
-        "benchmark": "mnist-halves", "protocol": "DESIGN.md (CorrNet): 50k train, 10k test, "
-                                                 "50 components",
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpu_count": os.cpu_count(),
-                    "threads": {v: os.environ.get(v) for v in
-                                ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
-                    "numpy": np.__version__, "scipy": scipy.__version__,
-                    "sklearn": sklearn.__version__},
+        "benchmark": "mnist-halves",
+        "protocol": "DESIGN.md (CorrNet): 50k train, 10k test, 50 components",
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpu_count": os.cpu_count(),
+            "threads": {
+                v: os.environ.get(v)
+                for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+            },
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "sklearn": sklearn.__version__,
+        },
         "memory_note": "peak_fit_mb: tracemalloc peak during fit (NumPy allocations, no "
-                       "BLAS workspace, excludes the data); rss_hwm_mb: process ru_maxrss "
-                       "after fit (cumulative, includes imports and data)",
+        "BLAS workspace, excludes the data); rss_hwm_mb: process ru_maxrss "
+        "after fit (cumulative, includes imports and data)",
         "rows": rows,
     }
     table = markdown(rows)

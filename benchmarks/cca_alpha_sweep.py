@@ -27,10 +27,14 @@ def main() -> None:
     print(f"| alpha | sum corr | transfer X→Y % | transfer Y→X % |  ({args.split} split)")
     print("|---|---|---|---|")
     for alpha in ALPHAS:
-        m = run_method("cca", data, params={"n_components": 50, "alpha": alpha},
-                       eval_split=args.split).metrics
-        print(f"| {alpha:g} | {m['sum_corr']:.2f} | {m['transfer_x_to_y']:.2f} "
-              f"| {m['transfer_y_to_x']:.2f} |", flush=True)
+        m = run_method(
+            "cca", data, params={"n_components": 50, "alpha": alpha}, eval_split=args.split
+        ).metrics
+        print(
+            f"| {alpha:g} | {m['sum_corr']:.2f} | {m['transfer_x_to_y']:.2f} "
+            f"| {m['transfer_y_to_x']:.2f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

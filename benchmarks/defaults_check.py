@@ -33,11 +33,15 @@ def _top_bottom(data: TwoViewDataset, side: int, name: str) -> TwoViewDataset:
     for split in ("train", "val", "test"):
         part = getattr(data, split)
         n, half = part.X.shape[0], side // 2
-        images = np.concatenate([part.X.reshape(n, side, half), part.Y.reshape(n, side, half)],
-                                axis=2)
-        parts[split] = TwoViewData(images[:, :half].reshape(n, -1),
-                                   images[:, half:].reshape(n, -1), part.labels,
-                                   name=f"{name}/{split}")
+        images = np.concatenate(
+            [part.X.reshape(n, side, half), part.Y.reshape(n, side, half)], axis=2
+        )
+        parts[split] = TwoViewData(
+            images[:, :half].reshape(n, -1),
+            images[:, half:].reshape(n, -1),
+            part.labels,
+            name=f"{name}/{split}",
+        )
     return TwoViewDataset(name=name, **parts)
 
 
@@ -74,14 +78,17 @@ def main() -> None:
         key, _, value = item.partition("=")
         params[key] = _value(value)
     data = load(args.data, args.data_dir)
-    result = run_method(args.method, data, params=params, seed=args.seed,
-                        eval_split=args.split, verbose=False)
+    result = run_method(
+        args.method, data, params=params, seed=args.seed, eval_split=args.split, verbose=False
+    )
     m = result.metrics
     shown = {k: v for k, v in params.items()}
-    print(f"| {args.data} | {args.split} | {json.dumps(shown, default=str)} "
-          f"| {m['sum_corr']:.2f} | {m.get('transfer_x_to_y', float('nan')):.2f} "
-          f"| {m.get('transfer_y_to_x', float('nan')):.2f} | {m['fit_seconds']:.0f} s |",
-          flush=True)
+    print(
+        f"| {args.data} | {args.split} | {json.dumps(shown, default=str)} "
+        f"| {m['sum_corr']:.2f} | {m.get('transfer_x_to_y', float('nan')):.2f} "
+        f"| {m.get('transfer_y_to_x', float('nan')):.2f} | {m['fit_seconds']:.0f} s |",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,15 @@ from crossview.evaluation.runner import run_method
 N, BATCH, REPEATS = 50_000, 500, 3
 HIDDEN, K = (500, 500), 50
 #: DCCA-500-500-50 as in docs/benchmarks.md; one epoch, no validation split
-PARAMS = dict(n_components=K, x_hidden=HIDDEN, activation="relu", batch_size=BATCH,
-              learning_rate=1e-3, epochs=1, device="cpu")
+PARAMS = dict(
+    n_components=K,
+    x_hidden=HIDDEN,
+    activation="relu",
+    batch_size=BATCH,
+    learning_rate=1e-3,
+    epochs=1,
+    device="cpu",
+)
 
 
 def random_halves(seed: int = 0) -> TwoViewDataset:
@@ -35,8 +42,7 @@ def random_halves(seed: int = 0) -> TwoViewDataset:
     so the fits make no validation pass; a small test split for the runner's scores)."""
     gen = torch.Generator().manual_seed(seed)
     X, Y = torch.rand(N, 392, generator=gen).numpy(), torch.rand(N, 392, generator=gen).numpy()
-    return TwoViewDataset("random halves", TwoViewData(X, Y), None,
-                          TwoViewData(X[:1000], Y[:1000]))
+    return TwoViewDataset("random halves", TwoViewData(X, Y), None, TwoViewData(X[:1000], Y[:1000]))
 
 
 def fit_epoch(data: TwoViewDataset, precision: str, seed: int) -> float:
@@ -54,7 +60,7 @@ def mlp_epoch(data: TwoViewDataset, seed: int) -> float:
     perm = torch.randperm(N)
     t0 = time.perf_counter()
     for start in range(0, N, BATCH):
-        idx = perm[start:start + BATCH]
+        idx = perm[start : start + BATCH]
         opt.zero_grad(set_to_none=True)
         (enc_x(X[idx]).square().sum() + enc_y(Y[idx]).square().sum()).backward()
         opt.step()
@@ -65,14 +71,21 @@ def main() -> None:
     data = random_halves()
     threads = env_threads()
     with thread_limit(threads):
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {N} rows, "
-              f"batch {BATCH}")
+        print(
+            f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {N} rows, "
+            f"batch {BATCH}"
+        )
         for mode in ("full", "mlp", "bf16"):
-            times = [mlp_epoch(data, seed) if mode == "mlp"
-                     else fit_epoch(data, "bfloat16" if mode == "bf16" else "float32", seed)
-                     for seed in range(REPEATS)]
-            print(f"{mode:5s} median {statistics.median(times):.2f} s/epoch "
-                  f"({', '.join(f'{t:.2f}' for t in times)})")
+            times = [
+                mlp_epoch(data, seed)
+                if mode == "mlp"
+                else fit_epoch(data, "bfloat16" if mode == "bf16" else "float32", seed)
+                for seed in range(REPEATS)
+            ]
+            print(
+                f"{mode:5s} median {statistics.median(times):.2f} s/epoch "
+                f"({', '.join(f'{t:.2f}' for t in times)})"
+            )
 
 
 if __name__ == "__main__":

@@ -14,14 +14,18 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.estimator_checks import check_estimator
 
-_WORDING = ("crossview.base.check_view words the error for people (naming the view, the shape "
-            "seen and the shape expected) instead of using scikit-learn's exact phrase")
-_PREDICT_2D = ("predict() returns the other view, a 2-D array (n, n_features_y); the check "
-               "asserts a 1-D prediction")
+_WORDING = (
+    "crossview.base.check_view words the error for people (naming the view, the shape "
+    "seen and the shape expected) instead of using scikit-learn's exact phrase"
+)
+_PREDICT_2D = (
+    "predict() returns the other view, a 2-D array (n, n_features_y); the check "
+    "asserts a 1-D prediction"
+)
 
 MESSAGE_CHECKS = {
     "check_n_features_in_after_fitting": _WORDING + " ('view X has 3 features ...; the model "
-                                         "was fitted with 4')",
+    "was fitted with 4')",
     "check_complex_data": _WORDING,
     "check_dtype_object": _WORDING + " (non-numeric object arrays)",
     "check_estimators_empty_data_messages": _WORDING,
@@ -72,8 +76,11 @@ def one_dim_adapter(cls) -> type:
     name = f"{cls.__name__}1D"
     if name not in globals():  # a module-level name, so check_estimators_pickle can find it
         base = _OneDimYPartial if hasattr(cls, "partial_fit") else _OneDimY
-        globals()[name] = type(name, (base, cls), {"__module__": __name__,
-                                                   "__qualname__": name, "__doc__": cls.__doc__})
+        globals()[name] = type(
+            name,
+            (base, cls),
+            {"__module__": __name__, "__qualname__": name, "__doc__": cls.__doc__},
+        )
     return globals()[name]
 
 
@@ -83,10 +90,14 @@ def run_checks(estimator, expected: dict[str, str]) -> None:
     (``check_estimator`` with result inspection rather than ``parametrize_with_checks``: pytest
     would spend ~0.2 s formatting each expected failure's traceback, over a minute in all.)
     """
-    results = check_estimator(estimator, expected_failed_checks=expected, on_fail=None,
-                              on_skip=None)
-    unexpected = [f"{r['check_name']}: {str(r['exception'])[:300]}" for r in results
-                  if r["status"] == "failed"]
+    results = check_estimator(
+        estimator, expected_failed_checks=expected, on_fail=None, on_skip=None
+    )
+    unexpected = [
+        f"{r['check_name']}: {str(r['exception'])[:300]}"
+        for r in results
+        if r["status"] == "failed"
+    ]
     assert not unexpected, "\n".join(unexpected)
     passed = {r["check_name"] for r in results if r["status"] == "passed"}
     assert not passed & set(expected), f"now passing, drop from the list: {passed & set(expected)}"

@@ -36,8 +36,15 @@ def digits():
 def bench(digits, tmp_path_factory):
     """One tiny digits benchmark: CorrNet (2 epochs) and its four loss combinations (1 epoch)."""
     out = tmp_path_factory.mktemp("bench")
-    result = bm.run_benchmark(digits, methods=["corrnet"], seeds=SEEDS, out_dir=out,
-                              method_params=OPTS, ablation=True, verbose=False)
+    result = bm.run_benchmark(
+        digits,
+        methods=["corrnet"],
+        seeds=SEEDS,
+        out_dir=out,
+        method_params=OPTS,
+        ablation=True,
+        verbose=False,
+    )
     return result
 
 
@@ -62,7 +69,7 @@ def test_results_json_and_csv_hold_one_row_per_method_and_seed(bench):
     assert pairs == sorted((s, k) for s in _specs() for k in SEEDS)
     with open(bench.out_dir / "results.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0])[:len(ROW_COLUMNS)] == list(ROW_COLUMNS)
+    assert list(rows[0])[: len(ROW_COLUMNS)] == list(ROW_COLUMNS)
     assert len(rows) == len(doc["rows"])
     for row, ref in zip(rows, doc["rows"]):
         assert row["method"] == ref["method"] and int(row["seed"]) == ref["seed"]
@@ -141,9 +148,14 @@ def test_html_references_every_png_and_each_reference_exists(bench):
     assert all((bench.out_dir / src).is_file() for src in parser.images)
     assert parser.tables >= 3  # methods, loss combinations, machine
     names = {Path(p).name for p in pngs}
-    assert {"corrnet-right-from-left.png", "corrnet-left-from-right.png",
-            "corrnet-training.png", "corrnet-codes.png", "dimension-correlations.png",
-            "corrnet-L2-L3-training.png"} <= names
+    assert {
+        "corrnet-right-from-left.png",
+        "corrnet-left-from-right.png",
+        "corrnet-training.png",
+        "corrnet-codes.png",
+        "dimension-correlations.png",
+        "corrnet-L2-L3-training.png",
+    } <= names
 
 
 def test_second_run_reuses_every_run_without_fitting(bench, digits, monkeypatch):
@@ -152,8 +164,15 @@ def test_second_run_reuses_every_run_without_fitting(bench, digits, monkeypatch)
 
     monkeypatch.setattr(bm, "run_method", no_fit)
     before = json.loads((bench.out_dir / "results.json").read_text())["rows"]
-    again = bm.run_benchmark(digits, methods=["corrnet"], seeds=SEEDS, out_dir=bench.out_dir,
-                             method_params=OPTS, ablation=True, verbose=False)
+    again = bm.run_benchmark(
+        digits,
+        methods=["corrnet"],
+        seeds=SEEDS,
+        out_dir=bench.out_dir,
+        method_params=OPTS,
+        ablation=True,
+        verbose=False,
+    )
     assert again.fitted == [] and len(again.reused) == len(_specs()) * len(SEEDS)
     assert json.loads((bench.out_dir / "results.json").read_text())["rows"] == before
     assert (bench.out_dir / "figures" / "corrnet-codes.png").is_file()
@@ -172,13 +191,26 @@ def test_changed_params_or_no_resume_refit(bench, digits, monkeypatch, tmp_path)
 
     out = tmp_path / "copy"
     shutil.copytree(bench.out_dir, out)
-    res = bm.run_benchmark(digits, methods=["corrnet"], seeds=[0], out_dir=out,
-                           method_params={"corrnet": {"epochs": 1}}, verbose=False,
-                           figures=False)
+    res = bm.run_benchmark(
+        digits,
+        methods=["corrnet"],
+        seeds=[0],
+        out_dir=out,
+        method_params={"corrnet": {"epochs": 1}},
+        verbose=False,
+        figures=False,
+    )
     assert calls == [("corrnet", 0, 1)] and res.fitted == [("corrnet", 0)]
-    res = bm.run_benchmark(digits, methods=["corrnet"], seeds=[0], out_dir=out,
-                           method_params={"corrnet": {"epochs": 1}}, verbose=False,
-                           figures=False, resume=False)
+    res = bm.run_benchmark(
+        digits,
+        methods=["corrnet"],
+        seeds=[0],
+        out_dir=out,
+        method_params={"corrnet": {"epochs": 1}},
+        verbose=False,
+        figures=False,
+        resume=False,
+    )
     assert len(calls) == 2 and res.reused == []
 
 
@@ -187,9 +219,15 @@ DEFAULT_TWIN = f"corrnet[{CorrNet().loss_terms}]"
 
 
 def test_identical_specs_share_one_fit(digits, tmp_path):
-    res = bm.run_benchmark(digits, methods=["corrnet", DEFAULT_TWIN], seeds=[0],
-                           out_dir=tmp_path, method_params={"corrnet": {"epochs": 1}},
-                           verbose=False, figures=False)
+    res = bm.run_benchmark(
+        digits,
+        methods=["corrnet", DEFAULT_TWIN],
+        seeds=[0],
+        out_dir=tmp_path,
+        method_params={"corrnet": {"epochs": 1}},
+        verbose=False,
+        figures=False,
+    )
     assert res.fitted == [("corrnet", 0)] and res.reused == [(DEFAULT_TWIN, 0)]
     a, b = res.rows
     assert a["sum_corr"] == b["sum_corr"] and b["method"] == DEFAULT_TWIN
@@ -197,12 +235,17 @@ def test_identical_specs_share_one_fit(digits, tmp_path):
 
 # ---- specs, options, presets -----------------------------------------------------------------
 
+
 def test_parse_spec_names_and_corrnet_combinations():
     assert specs.parse_spec("corrnet") == specs.MethodSpec("corrnet", "corrnet")
     spec = specs.parse_spec(" CorrNet[l3+L2] ")
     assert spec.key == "corrnet[L2+L3]" and spec.variant == "L2+L3"
-    assert spec.fixed == {"loss_self": False, "loss_from_x": True, "loss_from_y": True,
-                          "loss_corr": False}
+    assert spec.fixed == {
+        "loss_self": False,
+        "loss_from_x": True,
+        "loss_from_y": True,
+        "loss_corr": False,
+    }
     assert spec.slug == "corrnet-L2-L3"
     for bad in ("corrnet[L5]", "corrnet[]", "corrnet[L2+L2]", "corrnet[L2", "", "a b"):
         with pytest.raises(CrossviewError):
@@ -212,21 +255,27 @@ def test_parse_spec_names_and_corrnet_combinations():
 
 
 def test_variants_are_declared_by_the_class():
-    assert CorrNet.variant_params("l4+L2") == {"loss_self": False, "loss_from_x": True,
-                                               "loss_from_y": False, "loss_corr": True}
+    assert CorrNet.variant_params("l4+L2") == {
+        "loss_self": False,
+        "loss_from_x": True,
+        "loss_from_y": False,
+        "loss_corr": True,
+    }
     assert CorrNet.variant_name("L4+l1") == "L1+L4"
     assert specs.ablation_specs() == ABLATION
     assert specs.methods_with_variants() == ["corrnet"]
     with pytest.raises(CrossviewError, match="loss combination 'L2\\+L5'"):
         CorrNet.variant_params("L2+L5")
-    with pytest.raises(CrossviewError, match="'cca' has no variants; methods with variants: "
-                                             "corrnet"):
+    with pytest.raises(
+        CrossviewError, match="'cca' has no variants; methods with variants: corrnet"
+    ):
         specs.parse_spec("cca[L2]")
 
 
 def test_only_paired_methods_are_benchmarked(monkeypatch):
-    fake = registry.MethodInfo("grouped", "crossview.linear.cca:CCA", "a clustering method",
-                               task="clustering")
+    fake = registry.MethodInfo(
+        "grouped", "crossview.linear.cca:CCA", "a clustering method", task="clustering"
+    )
     monkeypatch.setitem(registry.METHODS, "grouped", fake)
     with pytest.raises(CrossviewError, match="'grouped' is for clustering data, not paired"):
         specs.parse_spec("grouped")
@@ -235,15 +284,21 @@ def test_only_paired_methods_are_benchmarked(monkeypatch):
 
 def test_bad_options_fail_before_any_fit(digits, tmp_path, monkeypatch):
     monkeypatch.setattr(bm, "run_method", lambda *a, **k: pytest.fail("fitted"))
-    for params, match in (({"corrnet": {"nope": 1}}, "no parameter 'nope'"),
-                          ({"corrnet": {"random_state": 1}}, "seeds"),
-                          ({"nosuch": {}}, "unknown method")):
+    for params, match in (
+        ({"corrnet": {"nope": 1}}, "no parameter 'nope'"),
+        ({"corrnet": {"random_state": 1}}, "seeds"),
+        ({"nosuch": {}}, "unknown method"),
+    ):
         with pytest.raises(CrossviewError, match=match):
-            bm.run_benchmark(digits, methods=["corrnet"], out_dir=tmp_path,
-                             method_params=params, verbose=False)
-    for kw, match in (({"seeds": 0}, "at least 1"), ({"seeds": [1, 1]}, "distinct"),
-                      ({"eval_split": "train"}, "eval_split"),
-                      ({"image_shape": (5, 5)}, "25 pixels")):
+            bm.run_benchmark(
+                digits, methods=["corrnet"], out_dir=tmp_path, method_params=params, verbose=False
+            )
+    for kw, match in (
+        ({"seeds": 0}, "at least 1"),
+        ({"seeds": [1, 1]}, "distinct"),
+        ({"eval_split": "train"}, "eval_split"),
+        ({"image_shape": (5, 5)}, "25 pixels"),
+    ):
         with pytest.raises(CrossviewError, match=match):
             bm.run_benchmark(digits, methods=["corrnet"], out_dir=tmp_path, verbose=False, **kw)
 
@@ -261,8 +316,14 @@ def test_presets_name_real_parameters_of_available_methods():
 
 
 def test_published_numbers_only_for_mnist():
-    summary = {"corrnet": {"method": "corrnet", "variant": None, "n_seeds": 1,
-                           "metrics": {"sum_corr": {"mean": 40.0, "std": 0.0, "n": 1}}}}
+    summary = {
+        "corrnet": {
+            "method": "corrnet",
+            "variant": None,
+            "n_seeds": 1,
+            "metrics": {"sum_corr": {"mean": 40.0, "std": 0.0, "n": 1}},
+        }
+    }
     from crossview.evaluation.tables import methods_table
 
     md = methods_table(summary, "mnist-halves").to_markdown()
@@ -281,11 +342,25 @@ def test_format_cell_and_table_rendering():
 
 # ---- CLI ---------------------------------------------------------------------------------------
 
+
 def test_cli_digits_quiet_returns_0(tmp_path, capsys):
     out = tmp_path / "cli"
-    code = main(["benchmark", "digits-halves", "--quiet", "--out", str(out), "--methods",
-                 "corrnet", "--set", "corrnet.epochs=1", "--set", "corrnet.x_hidden=16",
-                 "--no-figures"])
+    code = main(
+        [
+            "benchmark",
+            "digits-halves",
+            "--quiet",
+            "--out",
+            str(out),
+            "--methods",
+            "corrnet",
+            "--set",
+            "corrnet.epochs=1",
+            "--set",
+            "corrnet.x_hidden=16",
+            "--no-figures",
+        ]
+    )
     stdout, err = capsys.readouterr()
     assert code == 0, err
     assert "| corrnet |" in stdout and "report.html" in stdout
@@ -301,10 +376,25 @@ def test_cli_custom_views_via_group_options(tmp_path, capsys, digits):
     np.save(tmp_path / "y.npy", d.Y[:300])
     np.savetxt(tmp_path / "l.txt", d.labels[:300], fmt="%d")
     out = tmp_path / "custom"
-    code = main(["benchmark", "--data-x", str(tmp_path / "x.npy"), "--data-y",
-                 str(tmp_path / "y.npy"), "--labels", str(tmp_path / "l.txt"), "--out", str(out),
-                 "--set", "corrnet.epochs=1", "--quiet", "--no-figures",
-                 "--split", "0.5,0.25,0.25"])
+    code = main(
+        [
+            "benchmark",
+            "--data-x",
+            str(tmp_path / "x.npy"),
+            "--data-y",
+            str(tmp_path / "y.npy"),
+            "--labels",
+            str(tmp_path / "l.txt"),
+            "--out",
+            str(out),
+            "--set",
+            "corrnet.epochs=1",
+            "--quiet",
+            "--no-figures",
+            "--split",
+            "0.5,0.25,0.25",
+        ]
+    )
     _, err = capsys.readouterr()
     assert code == 0, err
     doc = json.loads((out / "results.json").read_text())
@@ -312,16 +402,19 @@ def test_cli_custom_views_via_group_options(tmp_path, capsys, digits):
     assert doc["data"]["sizes"]["train"] == [150, 32, 32]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--set", "corrnet.lam"], "METHOD.KEY=VALUE"),
-    (["--set", "lam=2"], "METHOD.KEY=VALUE"),
-    (["--set", "corrnet.nope=2"], "no parameter 'nope'"),
-    (["--set", "corrnet.lam=many"], "expected a number"),
-    (["--set", "corrnet.random_state=1"], "--seeds"),
-    (["--methods", "corrnet,nosuch"], "unknown method 'nosuch'"),
-    (["--methods", "corrnet[L9]"], "loss combination"),
-    (["--seeds", "two"], "--seeds"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--set", "corrnet.lam"], "METHOD.KEY=VALUE"),
+        (["--set", "lam=2"], "METHOD.KEY=VALUE"),
+        (["--set", "corrnet.nope=2"], "no parameter 'nope'"),
+        (["--set", "corrnet.lam=many"], "expected a number"),
+        (["--set", "corrnet.random_state=1"], "--seeds"),
+        (["--methods", "corrnet,nosuch"], "unknown method 'nosuch'"),
+        (["--methods", "corrnet[L9]"], "loss combination"),
+        (["--seeds", "two"], "--seeds"),
+    ],
+)
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
     code = main(["benchmark", "digits-halves", "--quiet", "--out", str(tmp_path), *argv])
     out, err = capsys.readouterr()
@@ -332,8 +425,15 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
 
 
 def test_cli_custom_errors(tmp_path, capsys):
-    code = main(["benchmark", "--data-x", str(tmp_path / "missing.npy"), "--data-y",
-                 str(tmp_path / "missing2.npy")])
+    code = main(
+        [
+            "benchmark",
+            "--data-x",
+            str(tmp_path / "missing.npy"),
+            "--data-y",
+            str(tmp_path / "missing2.npy"),
+        ]
+    )
     assert code == 2 and "missing.npy" in capsys.readouterr().err
     code = main(["benchmark", "--seeds", "2", "digits-halves"])
     assert code == 2 and "after the command" in capsys.readouterr().err
@@ -342,11 +442,24 @@ def test_cli_custom_errors(tmp_path, capsys):
 def test_parse_settings_types():
     from crossview.cli.benchmark import parse_seeds, parse_settings
 
-    got = parse_settings(["corrnet.lam=8", "corrnet.x_hidden=64,32", "corrnet.loss_corr=no",
-                          "corrnet[L2+L3].epochs=3", "corrnet.view_activation=sigmoid"])
-    assert got == {"corrnet": {"lam": 8.0, "x_hidden": (64, 32), "loss_corr": False,
-                               "view_activation": "sigmoid"},
-                   "corrnet[L2+L3]": {"epochs": 3}}
+    got = parse_settings(
+        [
+            "corrnet.lam=8",
+            "corrnet.x_hidden=64,32",
+            "corrnet.loss_corr=no",
+            "corrnet[L2+L3].epochs=3",
+            "corrnet.view_activation=sigmoid",
+        ]
+    )
+    assert got == {
+        "corrnet": {
+            "lam": 8.0,
+            "x_hidden": (64, 32),
+            "loss_corr": False,
+            "view_activation": "sigmoid",
+        },
+        "corrnet[L2+L3]": {"epochs": 3},
+    }
     assert isinstance(got["corrnet"]["lam"], float)
     assert parse_seeds("3") == 3 and parse_seeds("0,4") == [0, 4]
     with pytest.raises(CrossviewError):
@@ -359,16 +472,20 @@ def test_mnist_protocol_shows_published_numbers(mnist_dir, tmp_path, monkeypatch
     from crossview.evaluation.runner import MethodResult
 
     data = load_mnist_halves(mnist_dir, download=False, verbose=False)
-    scores = {"sum_corr": 44.0, "canonical_sum_corr": 45.0, "transfer_x_to_y": 80.0,
-              "transfer_y_to_x": 81.0, "fit_seconds": 1.0}
+    scores = {
+        "sum_corr": 44.0,
+        "canonical_sum_corr": 45.0,
+        "transfer_x_to_y": 80.0,
+        "transfer_y_to_x": 81.0,
+        "fit_seconds": 1.0,
+    }
 
     def fake(method, data, params=None, seed=0, **kw):
         assert params["x_hidden"] == (500, 300) and params["n_components"] == 50
         return MethodResult(method, seed, dict(params, random_state=seed), dict(scores))
 
     monkeypatch.setattr(bm, "run_method", fake)
-    res = bm.run_benchmark(data, methods="corrnet", out_dir=tmp_path, verbose=False,
-                           figures=False)
+    res = bm.run_benchmark(data, methods="corrnet", out_dir=tmp_path, verbose=False, figures=False)
     assert res.protocol.name == "mnist-halves" and res.protocol.image_shape == (28, 14)
     md = (tmp_path / "results.md").read_text()
     assert "| corrnet | 44.00 |" in md
@@ -379,14 +496,20 @@ def test_mnist_protocol_shows_published_numbers(mnist_dir, tmp_path, monkeypatch
 
 
 def test_a_variant_twin_does_not_give_a_plain_method_too_few_figures(digits, tmp_path):
-    res = bm.run_benchmark(digits, methods=[DEFAULT_TWIN, "corrnet"], seeds=[0],
-                           out_dir=tmp_path, method_params={"corrnet": {"epochs": 1}},
-                           verbose=False)
+    res = bm.run_benchmark(
+        digits,
+        methods=[DEFAULT_TWIN, "corrnet"],
+        seeds=[0],
+        out_dir=tmp_path,
+        method_params={"corrnet": {"epochs": 1}},
+        verbose=False,
+    )
     assert res.fitted == [(DEFAULT_TWIN, 0), ("corrnet", 0)]
     assert (tmp_path / "figures" / "corrnet-right-from-left.png").is_file()
 
 
 # ---- figures ---------------------------------------------------------------------------------
+
 
 class _OneWayModel:
     """Translates X into Y only (``predict`` but no ``predict_x``), like a one-way map."""
@@ -404,8 +527,9 @@ class _OneWayModel:
 def test_figures_follow_what_the_model_can_do(digits, tmp_path):
     from crossview.evaluation.benchmark_figures import model_figures
 
-    paths = model_figures(_OneWayModel(), "one-way", "one-way", digits.test, tmp_path,
-                          image_shape=(8, 4))
+    paths = model_figures(
+        _OneWayModel(), "one-way", "one-way", digits.test, tmp_path, image_shape=(8, 4)
+    )
     assert sorted(p.name for p in paths) == ["one-way-codes.png", "one-way-right-from-left.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
     assert not list(tmp_path.glob(".*.part"))  # written atomically, nothing left behind
@@ -416,12 +540,14 @@ def test_drawing_leaves_matplotlib_alone(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys, numpy as np, matplotlib\n"
-            "def use(*a, **k): raise AssertionError('matplotlib.use called')\n"
-            "matplotlib.use = use\n"
-            "from crossview.evaluation import plots\n"
-            f"plots.plot_dimension_correlations({{'a': np.ones(3)}}, {str(tmp_path / 'd.png')!r})\n"
-            "assert 'matplotlib.pyplot' not in sys.modules\n")
+    code = (
+        "import sys, numpy as np, matplotlib\n"
+        "def use(*a, **k): raise AssertionError('matplotlib.use called')\n"
+        "matplotlib.use = use\n"
+        "from crossview.evaluation import plots\n"
+        f"plots.plot_dimension_correlations({{'a': np.ones(3)}}, {str(tmp_path / 'd.png')!r})\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "d.png").is_file()

@@ -76,8 +76,10 @@ def test_alpha_is_scale_free(rng):
 def test_predict_is_least_squares_on_the_variates(rng):
     X, Y = planted(rng, n=400)
     m = CCA(n_components=2, alpha=1e-2).fit(X, Y)
-    for Z, target, pred in ((m.transform(X), Y, m.predict(X)),
-                            (m.transform_y(Y), X, m.predict_x(Y))):
+    for Z, target, pred in (
+        (m.transform(X), Y, m.predict(X)),
+        (m.transform_y(Y), X, m.predict_x(Y)),
+    ):
         design = np.hstack([np.ones((Z.shape[0], 1)), Z])
         coef = np.linalg.lstsq(design, target, rcond=None)[0]
         np.testing.assert_allclose(pred, design @ coef, atol=1e-10)
@@ -91,10 +93,18 @@ def test_partial_fit_equals_fit(rng):
     for chunk in np.array_split(np.arange(X.shape[0]), [2, 7, 1000, 1001, 3333]):
         part.partial_fit(X[chunk], Y[chunk])
     assert part.n_samples_seen_ == X.shape[0]
-    for name in ("x_weights_", "y_weights_", "canonical_correlations_", "coef_xy_", "coef_yx_",
-                 "mean_x_", "mean_y_"):
-        np.testing.assert_allclose(getattr(part, name), getattr(full, name), rtol=0, atol=1e-10,
-                                   err_msg=name)
+    for name in (
+        "x_weights_",
+        "y_weights_",
+        "canonical_correlations_",
+        "coef_xy_",
+        "coef_yx_",
+        "mean_x_",
+        "mean_y_",
+    ):
+        np.testing.assert_allclose(
+            getattr(part, name), getattr(full, name), rtol=0, atol=1e-10, err_msg=name
+        )
     np.testing.assert_allclose(part.transform(X), full.transform(X), atol=1e-9)
 
 
@@ -124,17 +134,28 @@ def test_default_regularisation_keeps_constant_columns_finite(rng):
     assert np.all(m.x_weights_[-3:] == 0)
 
 
-@pytest.mark.parametrize("kwargs, Xs, Ys, match", [
-    ({}, (10, 3), (9, 3), "different numbers of rows"),
-    ({"n_components": 4}, (10, 3), (10, 5), "n_components=4 is out of range"),
-    ({"n_components": 0}, (10, 3), (10, 5),
-     r"'n_components' parameter of CCA must be an int in the range \[1, inf\)\. Got 0"),
-    ({"n_components": 1.5}, (10, 3), (10, 5), "'n_components' parameter of CCA .* Got 1.5"),
-    ({"alpha": -1}, (10, 3), (10, 5),
-     r"'alpha' parameter of CCA must be a float in the range \[0.0, inf\)\. Got -1"),
-    ({"alpha": float("inf")}, (10, 3), (10, 5), "'alpha' parameter of CCA .* Got inf"),
-    ({}, (1, 3), (1, 3), "at least 2"),
-])
+@pytest.mark.parametrize(
+    "kwargs, Xs, Ys, match",
+    [
+        ({}, (10, 3), (9, 3), "different numbers of rows"),
+        ({"n_components": 4}, (10, 3), (10, 5), "n_components=4 is out of range"),
+        (
+            {"n_components": 0},
+            (10, 3),
+            (10, 5),
+            r"'n_components' parameter of CCA must be an int in the range \[1, inf\)\. Got 0",
+        ),
+        ({"n_components": 1.5}, (10, 3), (10, 5), "'n_components' parameter of CCA .* Got 1.5"),
+        (
+            {"alpha": -1},
+            (10, 3),
+            (10, 5),
+            r"'alpha' parameter of CCA must be a float in the range \[0.0, inf\)\. Got -1",
+        ),
+        ({"alpha": float("inf")}, (10, 3), (10, 5), "'alpha' parameter of CCA .* Got inf"),
+        ({}, (1, 3), (1, 3), "at least 2"),
+    ],
+)
 def test_bad_fit_input(rng, kwargs, Xs, Ys, match):
     with pytest.raises(CrossviewError, match=match):
         CCA(**kwargs).fit(rng.standard_normal(Xs), rng.standard_normal(Ys))
@@ -167,6 +188,8 @@ def test_bad_transform_input(rng):
 
 
 def test_constant_view_is_an_error(rng):
-    with pytest.raises(CrossviewError, match="every column is constant"), \
-            pytest.warns(ConstantColumnWarning, match="view X has 2 constant column"):
+    with (
+        pytest.raises(CrossviewError, match="every column is constant"),
+        pytest.warns(ConstantColumnWarning, match="view X has 2 constant column"),
+    ):
         CCA(n_components=1).fit(np.ones((10, 2)), rng.standard_normal((10, 2)))

@@ -6,10 +6,9 @@ import urllib.request
 
 import numpy as np
 import pytest
-
-from crossview import __version__
 from cli_helpers import user_error as _user_error
 
+from crossview import __version__
 from crossview.cli import main
 
 
@@ -36,16 +35,39 @@ def test_version(capsys):
 
 
 def test_evaluate_prints_a_table(capsys, codes):
-    out = _ok(capsys, ["evaluate", "--x-codes", str(codes / "zx.npy"),
-                       "--y-codes", str(codes / "zy.csv"), "--labels", str(codes / "labels.txt")])
+    out = _ok(
+        capsys,
+        [
+            "evaluate",
+            "--x-codes",
+            str(codes / "zx.npy"),
+            "--y-codes",
+            str(codes / "zy.csv"),
+            "--labels",
+            str(codes / "labels.txt"),
+        ],
+    )
     assert "sum correlation" in out and "canonical sum correlation" in out
     assert "transfer accuracy X -> Y   100.00 %" in out
     assert "retrieval Y -> X P@10" in out
 
 
 def test_evaluate_json(capsys, codes):
-    out = _ok(capsys, ["evaluate", "--x-codes", str(codes / "zx.npy"), "--y-codes",
-                       str(codes / "zy.csv"), "--k", "1,2", "--method", "csls", "--json"])
+    out = _ok(
+        capsys,
+        [
+            "evaluate",
+            "--x-codes",
+            str(codes / "zx.npy"),
+            "--y-codes",
+            str(codes / "zy.csv"),
+            "--k",
+            "1,2",
+            "--method",
+            "csls",
+            "--json",
+        ],
+    )
     res = json.loads(out)
     assert res["n_samples"] == 150 and set(res["retrieval_x_to_y"]) == {"1", "2"}
     assert {"sum_corr", "canonical_sum_corr"} <= set(res)  # the benchmark's metric names
@@ -55,19 +77,24 @@ def test_evaluate_json(capsys, codes):
 
 def test_evaluate_errors(capsys, codes, tmp_path):
     zx, zy = str(codes / "zx.npy"), str(codes / "zy.csv")
-    assert "no such file" in _user_error(capsys, ["evaluate", "--x-codes", str(tmp_path / "no.npy"),
-                                                  "--y-codes", zy])
+    assert "no such file" in _user_error(
+        capsys, ["evaluate", "--x-codes", str(tmp_path / "no.npy"), "--y-codes", zy]
+    )
     np.save(tmp_path / "short.npy", np.zeros((10, 3)))
     assert "different numbers of rows" in _user_error(
-        capsys, ["evaluate", "--x-codes", zx, "--y-codes", str(tmp_path / "short.npy")])
-    assert "--k expects" in _user_error(capsys, ["evaluate", "--x-codes", zx, "--y-codes", zy,
-                                                 "--k", "1,x"])
+        capsys, ["evaluate", "--x-codes", zx, "--y-codes", str(tmp_path / "short.npy")]
+    )
+    assert "--k expects" in _user_error(
+        capsys, ["evaluate", "--x-codes", zx, "--y-codes", zy, "--k", "1,x"]
+    )
     assert "unknown retrieval method" in _user_error(
-        capsys, ["evaluate", "--x-codes", zx, "--y-codes", zy, "--method", "bogus"])
+        capsys, ["evaluate", "--x-codes", zx, "--y-codes", zy, "--method", "bogus"]
+    )
     assert "Missing option" in _user_error(capsys, ["evaluate", "--x-codes", zx])
     (tmp_path / "nan.csv").write_text("1,2,3\n" * 149 + "nan,1,1\n")
-    assert "NaN" in _user_error(capsys, ["evaluate", "--x-codes", zx, "--y-codes",
-                                         str(tmp_path / "nan.csv")])
+    assert "NaN" in _user_error(
+        capsys, ["evaluate", "--x-codes", zx, "--y-codes", str(tmp_path / "nan.csv")]
+    )
 
 
 def test_data_info(capsys, tmp_path):

@@ -26,8 +26,9 @@ def test_digits_halves_reassemble_and_seed():
     assert not np.array_equal(a.train.labels, c.train.labels)
     whole = np.concatenate([a.test.X.reshape(-1, 8, 4), a.test.Y.reshape(-1, 8, 4)], axis=2) * 16
     # every reassembled test image is one of the original images with the same label
-    index = {img.tobytes(): lab for img, lab in zip(digits.images.astype(np.float32),
-                                                    digits.target)}
+    index = {
+        img.tobytes(): lab for img, lab in zip(digits.images.astype(np.float32), digits.target)
+    }
     assert all(index[img.tobytes()] == lab for img, lab in zip(whole, a.test.labels))
     all_labels = np.concatenate([d.labels for d in a.splits().values()])
     assert np.array_equal(np.bincount(all_labels), np.bincount(digits.target))

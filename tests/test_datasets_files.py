@@ -274,11 +274,16 @@ def test_write_view_errors(tmp_path, A):
 # ---- property: what write_view writes, read_view reads back ------------------------------------
 
 _floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
-_words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Z", "C")),
-                 min_size=1, max_size=6)
+_words = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Z", "C")),
+    min_size=1,
+    max_size=6,
+)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data(), suffix=st.sampled_from([".csv", ".tsv", ".txt"]))
 def test_roundtrip_property(tmp_path, data, suffix):
     n, d = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 4))

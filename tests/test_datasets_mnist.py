@@ -31,11 +31,13 @@ def isolated(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def fake_mnist():
     """Arrays shaped and labelled like MNIST (exact label counts), image i filled with i % 251."""
+
     def images(n):
         img = (np.arange(n, dtype=np.int64) % 251).astype(np.uint8)[:, None, None]
         img = np.broadcast_to(img, (n, 28, 28)).copy()
         img[:, :, 14:] //= 2  # the right half differs from the left
         return img
+
     return {
         "x_train": images(60000),
         "y_train": np.repeat(np.arange(10, dtype=np.uint8), TRAIN_COUNTS),
@@ -83,7 +85,9 @@ def test_idx_errors(tmp_path):
     (tmp_path / "short").write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 5, 1, 2]))
     with pytest.raises(CrossviewError, match=r"short has 2 data bytes; .* promises 5"):
         read_idx(tmp_path / "short")
-    (tmp_path / "trunc.gz").write_bytes(gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3]))[:-6])
+    (tmp_path / "trunc.gz").write_bytes(
+        gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3]))[:-6]
+    )
     with pytest.raises(CrossviewError, match="trunc.gz is corrupt"):
         read_idx(tmp_path / "trunc.gz")
     with pytest.raises(CrossviewError, match="cannot write dtype"):
@@ -127,12 +131,15 @@ def _relabel_zeros(a):
     a["y_test"] = np.where(a["y_test"] == 0, 1, a["y_test"]).astype(np.uint8)
 
 
-@pytest.mark.parametrize("change, message", [
-    (_relabel_zeros, r"y_test label counts \[0, 2115, "),
-    (lambda a: a.update(x_test=a["x_test"][:, :27]), r"shape \(10000, 27, 28\)"),
-    (lambda a: a.update(x_test=a["x_test"].astype(np.int16)), "dtype int16"),
-    (lambda a: a.pop("y_train"), "missing array"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (_relabel_zeros, r"y_test label counts \[0, 2115, "),
+        (lambda a: a.update(x_test=a["x_test"][:, :27]), r"shape \(10000, 27, 28\)"),
+        (lambda a: a.update(x_test=a["x_test"].astype(np.int16)), "dtype int16"),
+        (lambda a: a.pop("y_train"), "missing array"),
+    ],
+)
 def test_npz_that_fails_verification_names_file(tmp_path, fake_mnist, change, message):
     arrays = dict(fake_mnist)
     change(arrays)
@@ -170,12 +177,14 @@ def test_missing_without_download_says_where_to_put_it(tmp_path):
 def test_download_verifies_and_writes_atomically(tmp_path, monkeypatch, fake_mnist):
     _write_idx_set(tmp_path / "mirror", fake_mnist)
     monkeypatch.setattr(mnist, "MD5", _md5s(tmp_path / "mirror"))
-    monkeypatch.setattr(mnist, "MIRRORS", [(tmp_path / "gone").as_uri() + "/",
-                                           (tmp_path / "mirror").as_uri() + "/"])
+    monkeypatch.setattr(
+        mnist, "MIRRORS", [(tmp_path / "gone").as_uri() + "/", (tmp_path / "mirror").as_uri() + "/"]
+    )
     data = load_mnist_halves(tmp_path / "dl", verbose=False)
     assert len(data.test) == 10000
     assert sorted(p.name for p in (tmp_path / "dl").iterdir()) == sorted(
-        s + ".gz" for s in IDX_FILES.values())
+        s + ".gz" for s in IDX_FILES.values()
+    )
     # the second call reads the files without downloading
     monkeypatch.setattr(mnist, "MIRRORS", [])
     assert mnist.fetch_mnist(tmp_path / "dl", verbose=False) == tmp_path / "dl"
@@ -201,11 +210,14 @@ def test_checksum_mismatch_is_an_error_and_writes_nothing(tmp_path):
 def test_download_small_files_with_injected_checksums(tmp_path):
     mirror = tmp_path / "mirror"
     mirror.mkdir()
-    small = {key: np.arange(6, dtype=np.uint8).reshape((6,) if key.startswith("y") else (1, 2, 3))
-             for key in IDX_FILES}
+    small = {
+        key: np.arange(6, dtype=np.uint8).reshape((6,) if key.startswith("y") else (1, 2, 3))
+        for key in IDX_FILES
+    }
     _write_idx_set(mirror, small)
-    paths = download_mnist(tmp_path / "dl", mirrors=[mirror.as_uri() + "/"],
-                           checksums=_md5s(mirror), verbose=False)
+    paths = download_mnist(
+        tmp_path / "dl", mirrors=[mirror.as_uri() + "/"], checksums=_md5s(mirror), verbose=False
+    )
     assert set(paths) == set(IDX_FILES)
     np.testing.assert_array_equal(read_idx(paths["y_test"]), np.arange(6))
 

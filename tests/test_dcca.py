@@ -6,14 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from deep_synthetic import (column_correlations, nonlinear_shared, numpy_canonical_correlations,
-                            qr_canonical_correlations, translatable)
+from deep_synthetic import (
+    column_correlations,
+    nonlinear_shared,
+    numpy_canonical_correlations,
+    qr_canonical_correlations,
+    translatable,
+)
 from sklearn.base import clone
 
 from crossview.base import CrossviewError
 from crossview.deep.dcca import DCCA, DCCAE, _linear_cca
 from crossview.deep.losses import canonical_correlations, cca_loss, inv_sqrtm
-from crossview.io import load_model
 
 FAST = dict(device="cpu", verbose=False, random_state=0)
 
@@ -26,6 +30,7 @@ def _codes(n=300, dx=6, dy=5, seed=0):
 
 
 # ---- the loss -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-10), (torch.float32, 2e-5)])
 def test_cca_loss_is_minus_the_sum_of_canonical_correlations(dtype, tol):
@@ -41,8 +46,9 @@ def test_cca_loss_is_minus_the_sum_of_canonical_correlations(dtype, tol):
     plain = qr_canonical_correlations(Hx, Hy)
     got = canonical_correlations(hx, hy, eps=1e-4).double().numpy()
     assert np.allclose(got, plain, atol=1e-3)
-    assert np.allclose(canonical_correlations(hx, hy, eps=0.0).double().numpy(), plain,
-                       atol=10 * tol)
+    assert np.allclose(
+        canonical_correlations(hx, hy, eps=0.0).double().numpy(), plain, atol=10 * tol
+    )
 
 
 def test_cca_loss_gradient_is_exact_and_finite_when_degenerate():
@@ -50,8 +56,7 @@ def test_cca_loss_gradient_is_exact_and_finite_when_degenerate():
     hx = torch.tensor(Hx, requires_grad=True)
     hy = torch.tensor(Hy, requires_grad=True)
     assert torch.autograd.gradcheck(lambda a, b: cca_loss(a, b, eps=1e-3), (hx, hy))
-    assert torch.autograd.gradcheck(lambda a, b: cca_loss(a, b, n_components=2, eps=1e-3),
-                                    (hx, hy))
+    assert torch.autograd.gradcheck(lambda a, b: cca_loss(a, b, n_components=2, eps=1e-3), (hx, hy))
     # repeated eigenvalues (identity) and identical views (all correlations 1) stay finite
     eye = torch.eye(4, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda a: inv_sqrtm(0.5 * (a + a.T)), (eye,))
@@ -79,6 +84,7 @@ def test_linear_cca_helper_matches_reference():
 
 # ---- DCCA ------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def shared_data():
     return nonlinear_shared(n=2000, seed=0), nonlinear_shared(n=1000, seed=5)
@@ -87,8 +93,9 @@ def shared_data():
 @pytest.fixture(scope="module")
 def fitted_dcca(shared_data):
     (X, Y), _ = shared_data
-    return DCCA(n_components=2, x_hidden=(64, 64), epochs=30, batch_size=200,
-                learning_rate=3e-3, **FAST).fit(X, Y)
+    return DCCA(
+        n_components=2, x_hidden=(64, 64), epochs=30, batch_size=200, learning_rate=3e-3, **FAST
+    ).fit(X, Y)
 
 
 def test_dcca_finds_planted_nonlinear_shared_factors(shared_data, fitted_dcca):
@@ -103,8 +110,15 @@ def test_dcca_finds_planted_nonlinear_shared_factors(shared_data, fitted_dcca):
 
 def test_dcca_in_bfloat16_mixed_precision_finds_the_planted_factors(shared_data):
     (X, Y), (Xt, Yt) = shared_data
-    m = DCCA(n_components=2, x_hidden=(64, 64), epochs=30, batch_size=200, learning_rate=3e-3,
-             precision="bfloat16", **FAST).fit(X, Y)
+    m = DCCA(
+        n_components=2,
+        x_hidden=(64, 64),
+        epochs=30,
+        batch_size=200,
+        learning_rate=3e-3,
+        precision="bfloat16",
+        **FAST,
+    ).fit(X, Y)
     assert m.module_.encoder_x[0].weight.dtype == torch.float32
     test_corr = column_correlations(m.transform(Xt), m.transform_y(Yt))
     assert np.all(test_corr > 0.9), test_corr
@@ -113,16 +127,16 @@ def test_dcca_in_bfloat16_mixed_precision_finds_the_planted_factors(shared_data)
 def test_dcca_on_unpaired_rows_finds_no_test_correlation(shared_data):
     (X, Y), (Xt, Yt) = shared_data
     Y_shuffled = Y[np.random.default_rng(0).permutation(len(Y))]
-    m = DCCA(n_components=2, x_hidden=(64, 64), epochs=10, batch_size=200, learning_rate=3e-3,
-             **FAST).fit(X, Y_shuffled)
+    m = DCCA(
+        n_components=2, x_hidden=(64, 64), epochs=10, batch_size=200, learning_rate=3e-3, **FAST
+    ).fit(X, Y_shuffled)
     assert np.all(np.abs(column_correlations(m.transform(Xt), m.transform_y(Yt))) < 0.15)
 
 
 def test_final_cca_is_the_linear_cca_of_the_training_codes(shared_data, fitted_dcca):
     (X, Y), (Xt, _) = shared_data
     raw = clone(fitted_dcca).set_params(final_cca=False)
-    for name in ("module_", "n_features_in_", "n_features_in_y_", "history_",
-                 *DCCA._EXTRA):
+    for name in ("module_", "n_features_in_", "n_features_in_y_", "history_", *DCCA._EXTRA):
         setattr(raw, name, getattr(fitted_dcca, name))
     Fx = raw.transform(Xt)
     Zx = fitted_dcca.transform(Xt)
@@ -149,8 +163,11 @@ def test_dcca_bad_input_is_clear(fitted_dcca, shared_data):
         fitted_dcca.transform_y(np.zeros((4, 21)))
     with pytest.raises(CrossviewError, match="must exceed n_components"):
         DCCA(n_components=10, batch_size=10, epochs=1, **FAST).fit(X, Y)
-    with pytest.raises(CrossviewError, match=r"'n_components' parameter of DCCA must be an int "
-                                             r"in the range \[1, inf\)\. Got 0 instead"):
+    with pytest.raises(
+        CrossviewError,
+        match=r"'n_components' parameter of DCCA must be an int "
+        r"in the range \[1, inf\)\. Got 0 instead",
+    ):
         DCCA(n_components=0, epochs=1, batch_size=50, **FAST).fit(X, Y)
     with pytest.raises(CrossviewError, match="'eps' parameter of DCCA .* Got -0.1 instead"):
         DCCA(eps=-0.1, epochs=1, batch_size=50, **FAST).fit(X, Y)
@@ -158,19 +175,8 @@ def test_dcca_bad_input_is_clear(fitted_dcca, shared_data):
         DCCA(epochs=1, **FAST).fit(X, Y[:-1])
 
 
-def test_dcca_save_load_is_bit_identical(tmp_path, fitted_dcca, shared_data):
-    (_, _), (Xt, Yt) = shared_data
-    fitted_dcca.save(tmp_path / "m")
-    back = load_model(tmp_path / "m")
-    assert type(back) is DCCA and back.get_params() == fitted_dcca.get_params()
-    for name in DCCA._EXTRA:
-        assert np.array_equal(getattr(back, name), getattr(fitted_dcca, name))
-    assert np.array_equal(back.transform(Xt), fitted_dcca.transform(Xt))
-    assert np.array_equal(back.transform_y(Yt), fitted_dcca.transform_y(Yt))
-    assert back.history_.train == fitted_dcca.history_.train
-
-
 # ---- DCCAE -----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def translation_data():
@@ -180,8 +186,15 @@ def translation_data():
 @pytest.fixture(scope="module")
 def fitted_dccae(translation_data):
     (X, Y), _ = translation_data
-    return DCCAE(n_components=3, x_hidden=(64, 64), epochs=25, batch_size=200,
-                 learning_rate=3e-3, lam=1.0, **FAST).fit(X, Y)
+    return DCCAE(
+        n_components=3,
+        x_hidden=(64, 64),
+        epochs=25,
+        batch_size=200,
+        learning_rate=3e-3,
+        lam=1.0,
+        **FAST,
+    ).fit(X, Y)
 
 
 def test_dccae_translates_better_than_the_mean(translation_data, fitted_dccae):
@@ -195,26 +208,18 @@ def test_dccae_translates_better_than_the_mean(translation_data, fitted_dccae):
     assert np.all(m.canonical_correlations_ > 0.95)
     # the reconstruction terms are fractions of the views' variance, on the scale of 1
     assert 0 < m.history_.train[-1]["rec_x"] < m.history_.train[0]["rec_x"] <= 2
-    assert float(m.module_.var_x) == pytest.approx(float(X.astype(np.float64).var(0).sum()),
-                                                   rel=1e-5)
-
-
-def test_dccae_save_load_is_bit_identical(tmp_path, translation_data, fitted_dccae):
-    _, (Xt, Yt) = translation_data
-    fitted_dccae.save(tmp_path / "m")
-    back = load_model(tmp_path / "m")
-    assert type(back) is DCCAE
-    assert float(back.module_.var_y) == float(fitted_dccae.module_.var_y)
-    for fn in ("transform", "predict"):
-        assert np.array_equal(getattr(back, fn)(Xt), getattr(fitted_dccae, fn)(Xt))
-    for fn in ("transform_y", "predict_x"):
-        assert np.array_equal(getattr(back, fn)(Yt), getattr(fitted_dccae, fn)(Yt))
+    assert float(m.module_.var_x) == pytest.approx(
+        float(X.astype(np.float64).var(0).sum()), rel=1e-5
+    )
 
 
 def test_dccae_rejects_negative_lam(translation_data):
     (X, Y), _ = translation_data
-    with pytest.raises(CrossviewError, match=r"'lam' parameter of DCCAE must be a float in the "
-                                             r"range \[0.0, inf\)\. Got -1 instead"):
+    with pytest.raises(
+        CrossviewError,
+        match=r"'lam' parameter of DCCAE must be a float in the "
+        r"range \[0.0, inf\)\. Got -1 instead",
+    ):
         DCCAE(lam=-1, n_components=3, epochs=1, batch_size=100, **FAST).fit(X, Y)
 
 
@@ -223,29 +228,3 @@ def test_same_seed_same_model(translation_data):
     kw = dict(n_components=3, x_hidden=(16,), epochs=2, batch_size=200, **FAST)
     a, b = DCCA(**kw).fit(X, Y), DCCA(**kw).fit(X, Y)
     assert np.array_equal(a.transform(Xt), b.transform(Xt))
-
-
-@pytest.mark.parametrize("name,cls_name,translates", [
-    ("dcca", "DCCA", False), ("dccae", "DCCAE", True), ("mae", "MultimodalAE", True),
-    ("mlpmap", "MLPMap", True)])
-def test_registry_entries_and_sklearn_params(name, cls_name, translates):
-    from crossview.deep.estimator import TRAIN_PARAMS
-    from crossview.registry import get, name_of
-
-    info = get(name)
-    cls = info.load()
-    assert cls.__name__ == cls_name and name_of(cls) == name
-    assert info.translates == translates == hasattr(cls, "predict")
-    est = cls(epochs=3, random_state=7)
-    params = est.get_params()
-    assert set(TRAIN_PARAMS) <= set(params) and params["epochs"] == 3
-    assert clone(est).get_params() == params
-
-
-def test_dccae_resume_matches_uninterrupted(tmp_path, translation_data):
-    (X, Y), (Xt, _) = translation_data
-    kw = dict(n_components=3, x_hidden=(16,), batch_size=200, **FAST)
-    full = DCCAE(epochs=4, **kw).fit(X, Y)
-    DCCAE(epochs=2, checkpoint_dir=tmp_path, **kw).fit(X, Y)
-    resumed = DCCAE(epochs=4, checkpoint_dir=tmp_path, resume=True, **kw).fit(X, Y)
-    assert np.array_equal(resumed.predict(Xt), full.predict(Xt))

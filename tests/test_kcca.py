@@ -31,8 +31,9 @@ def test_linear_kernel_equals_cca(rng):
     cca = CCA(n_components=3, alpha=0.1).fit(X, Y)
     # CCA's ridge is alpha * mean variance, KernelCCA's is alpha * total variance
     kcca = KernelCCA(n_components=3, kernel="linear", alpha=0.1 / d, method="exact").fit(X, Y)
-    np.testing.assert_allclose(kcca.canonical_correlations_, cca.canonical_correlations_,
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        kcca.canonical_correlations_, cca.canonical_correlations_, rtol=1e-10
+    )
     Xn, Yn = rng.standard_normal((30, d)), rng.standard_normal((30, d))
     Zc, Zk = cca.transform(Xn), kcca.transform(Xn)
     np.testing.assert_allclose(match_signs(Zc, Zk), Zc, atol=1e-9)
@@ -48,8 +49,9 @@ def test_nystrom_with_all_rows_equals_exact(rng, kernel, gamma):
     nys = KernelCCA(method="nystrom", n_landmarks=500, random_state=0, **kw).fit(X, Y)
     assert exact.method_ == "exact" and nys.method_ == "nystrom"
     assert nys.x_basis_.shape[0] == 80  # landmarks capped at n
-    np.testing.assert_allclose(nys.canonical_correlations_, exact.canonical_correlations_,
-                               rtol=1e-7)
+    np.testing.assert_allclose(
+        nys.canonical_correlations_, exact.canonical_correlations_, rtol=1e-7
+    )
     Xn, Yn = rng.standard_normal((20, 4)), rng.standard_normal((20, 4))
     np.testing.assert_allclose(nys.transform(Xn), exact.transform(Xn), atol=1e-6)
     np.testing.assert_allclose(nys.transform_y(Yn), exact.transform_y(Yn), atol=1e-6)
@@ -123,19 +125,31 @@ def test_nystrom_blocks_and_progress_bar(rng, monkeypatch):
     np.testing.assert_allclose(many.transform(X), one.transform(X), atol=1e-9)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"kernel": "sigmoid"}, "'kernel' parameter of KernelCCA must be a str among .*'poly'"),
-    ({"method": "fast"}, "'method' parameter of KernelCCA must be a str among .*'nystrom'"),
-    ({"alpha": -1}, r"'alpha' parameter of KernelCCA must be a float in the range \[0.0, inf\)"),
-    ({"gamma": -1.0}, r"'gamma' parameter of KernelCCA must be a float in the range \(0.0, inf\)"),
-    ({"gamma": (1.0, -2.0)}, "gamma must be positive"),
-    ({"gamma": (1.0, 2.0, 3.0)}, "pair"),
-    ({"n_landmarks": 0}, r"'n_landmarks' parameter of KernelCCA must be an int in the range \[1,"),
-    ({"kernel": "poly", "degree": 0}, "'degree' parameter of KernelCCA .* Got 0"),
-    ({"max_memory_mb": "lots"}, "'max_memory_mb' parameter of KernelCCA"),
-    ({"random_state": "seed"}, "'random_state' parameter of KernelCCA"),
-    ({"n_components": 200}, "n_components=200 is out of range"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"kernel": "sigmoid"}, "'kernel' parameter of KernelCCA must be a str among .*'poly'"),
+        ({"method": "fast"}, "'method' parameter of KernelCCA must be a str among .*'nystrom'"),
+        (
+            {"alpha": -1},
+            r"'alpha' parameter of KernelCCA must be a float in the range \[0.0, inf\)",
+        ),
+        (
+            {"gamma": -1.0},
+            r"'gamma' parameter of KernelCCA must be a float in the range \(0.0, inf\)",
+        ),
+        ({"gamma": (1.0, -2.0)}, "gamma must be positive"),
+        ({"gamma": (1.0, 2.0, 3.0)}, "pair"),
+        (
+            {"n_landmarks": 0},
+            r"'n_landmarks' parameter of KernelCCA must be an int in the range \[1,",
+        ),
+        ({"kernel": "poly", "degree": 0}, "'degree' parameter of KernelCCA .* Got 0"),
+        ({"max_memory_mb": "lots"}, "'max_memory_mb' parameter of KernelCCA"),
+        ({"random_state": "seed"}, "'random_state' parameter of KernelCCA"),
+        ({"n_components": 200}, "n_components=200 is out of range"),
+    ],
+)
 def test_bad_parameters(rng, kwargs, match):
     X, Y = views(rng, n=40)
     with pytest.raises(CrossviewError, match=match):

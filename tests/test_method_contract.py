@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
+from sklearn_checks import expected_failures, one_dim_adapter, run_checks
 
 import crossview
 from crossview import registry
 from crossview.exceptions import CrossviewError
-from sklearn_checks import expected_failures, one_dim_adapter, run_checks
 
 PAIRED = registry.names("paired")
 N, NX, NY = 80, 6, 5
@@ -44,8 +44,7 @@ def tiny(cls, **overrides) -> dict:
             out[name] = "cpu"
         elif name == "random_state":
             out[name] = 0
-        elif (isinstance(default, tuple) and default
-              and all(isinstance(v, int) for v in default)):
+        elif isinstance(default, tuple) and default and all(isinstance(v, int) for v in default):
             out[name] = (8,)  # hidden layer sizes
     return {**out, **overrides}
 
@@ -162,8 +161,11 @@ def test_score_is_a_finite_number_grid_search_can_maximise(fitted):
     X, Y = views(seed=3)
     assert np.isfinite(model.score(X, Y))
     params = model.get_params()
-    grid = ({"n_components": [1, 2]} if "n_components" in params
-            else {key: [value] for key, value in list(params.items())[:1]})
+    grid = (
+        {"n_components": [1, 2]}
+        if "n_components" in params
+        else {key: [value] for key, value in list(params.items())[:1]}
+    )
     search = GridSearchCV(clone(model), grid, cv=KFold(2)).fit(X, Y)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
 
@@ -217,8 +219,7 @@ def test_deep_fit_leaves_the_global_random_state_alone(name):
     np.random.seed(1234)
     threads = torch.get_num_threads()
     build(name).fit(X, Y)
-    assert torch.equal(torch.rand(3), expected_t) and np.array_equal(np.random.rand(3),
-                                                                     expected_n)
+    assert torch.equal(torch.rand(3), expected_t) and np.array_equal(np.random.rand(3), expected_n)
     assert torch.get_num_threads() == threads
 
 
@@ -228,5 +229,4 @@ def test_sklearn_check_estimator(name):
     cls = registry.get(name).load()
     sig = inspect.signature(cls).parameters
     small = {k: v for k, v in (("n_components", 1), ("batch_size", 5)) if k in sig}
-    run_checks(one_dim_adapter(cls)(**tiny(cls, **small)),
-               expected_failures(cls, adapted=True))
+    run_checks(one_dim_adapter(cls)(**tiny(cls, **small)), expected_failures(cls, adapted=True))

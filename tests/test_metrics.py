@@ -56,8 +56,9 @@ def test_canonical_correlations_recover_planted_values(rng):
     n, rho = 20000, np.array([0.9, 0.6, 0.3])
     S = rng.normal(size=(n, 3))
     Zx = np.hstack([S, rng.normal(size=(n, 2))])
-    Zy = np.hstack([rho * S + np.sqrt(1 - rho**2) * rng.normal(size=(n, 3)),
-                    rng.normal(size=(n, 1))])
+    Zy = np.hstack(
+        [rho * S + np.sqrt(1 - rho**2) * rng.normal(size=(n, 3)), rng.normal(size=(n, 1))]
+    )
     # mix each view with a random invertible map: canonical correlations do not change
     Zx, Zy = Zx @ rng.normal(size=(5, 5)), Zy @ rng.normal(size=(4, 4))
     got = canonical_correlations(Zx, Zy)
@@ -155,6 +156,7 @@ def test_reconstruction_mse(rng):
 
 # ---- one set of score names -------------------------------------------------------------------
 
+
 def _paired_codes(rng, n=150):
     labels = rng.integers(0, 3, size=n)
     Zx = np.eye(3)[labels] + 0.1 * rng.normal(size=(n, 3))
@@ -191,8 +193,15 @@ def test_model_scores_tables_and_csv_columns_are_known_score_names(rng):
     Y = X @ rng.normal(size=(4, 3)) + 0.1 * rng.normal(size=(120, 3))
     labels = (X[:, 0] > 0).astype(int)
     got = score_model(CCA(n_components=2).fit(X, Y), X, Y, labels)
-    assert set(got) == {"sum_corr", "canonical_sum_corr", "transfer_x_to_y", "transfer_y_to_x",
-                        "mse_y_from_x", "mse_x_from_y", "n_components"}
+    assert set(got) == {
+        "sum_corr",
+        "canonical_sum_corr",
+        "transfer_x_to_y",
+        "transfer_y_to_x",
+        "mse_y_from_x",
+        "mse_x_from_y",
+        "n_components",
+    }
     assert set(METRIC_COLUMNS) | set(SHORT_METRICS) | set(VARIANT_METRICS) <= set(SCORES)
     row_info = {"method", "base_method", "variant", "seed", "params"}
     assert set(ROW_COLUMNS) - row_info <= set(SCORES)

@@ -40,16 +40,25 @@ def test_losses_match_definitions():
     rng = np.random.default_rng(0)
     P, T = rng.normal(size=(6, 4)), rng.normal(size=(6, 4))
     assert float(mae(torch.tensor(P), torch.tensor(T))) == pytest.approx(
-        np.abs(P - T).sum(1).mean())
+        np.abs(P - T).sum(1).mean()
+    )
     assert float(cosine_distance(torch.tensor(P), torch.tensor(T))) == pytest.approx(
-        np.mean(1 - _cosines(P, T)))
+        np.mean(1 - _cosines(P, T))
+    )
 
 
 @pytest.mark.parametrize("loss", ["mse", "mae", "cosine"])
 def test_learns_planted_map_with_each_loss(data, loss):
     (X, Y), (Xt, Yt) = data
-    m = MLPMap(hidden=(64,), loss=loss, epochs=40, batch_size=64, learning_rate=3e-3,
-               device="cpu", random_state=0).fit(X, Y)
+    m = MLPMap(
+        hidden=(64,),
+        loss=loss,
+        epochs=40,
+        batch_size=64,
+        learning_rate=3e-3,
+        device="cpu",
+        random_state=0,
+    ).fit(X, Y)
     P = m.predict(Xt)
     assert P.shape == Yt.shape and P.dtype == np.float32
     assert m.history_.terms == ["loss", "x_to_y"]
@@ -63,8 +72,15 @@ def test_learns_planted_map_with_each_loss(data, loss):
 
 def test_bidirectional_and_transform(tmp_path, data):
     (X, Y), (Xt, Yt) = data
-    m = MLPMap(hidden=(32,), bidirectional=True, output_activation="tanh", epochs=3,
-               batch_size=100, device="cpu", random_state=0).fit(Y, X / 5)  # targets in (-1, 1)
+    m = MLPMap(
+        hidden=(32,),
+        bidirectional=True,
+        output_activation="tanh",
+        epochs=3,
+        batch_size=100,
+        device="cpu",
+        random_state=0,
+    ).fit(Y, X / 5)  # targets in (-1, 1)
     assert m.history_.terms == ["loss", "x_to_y", "y_to_x"]
     assert m.predict_x(X[:7] / 5).shape == (7, Y.shape[1])
     assert np.all(np.abs(m.predict(Yt)) < 1)
@@ -101,8 +117,10 @@ def test_bad_input_is_clear(data):
         m.transform(bad)
     with pytest.raises(CrossviewError, match="view Y has 5 features"):
         m.transform_y(Yt[:, :5])
-    with pytest.raises(CrossviewError, match="'loss' parameter of MLPMap must be a str among "
-                                             ".*'cosine'.* Got 'huber' instead"):
+    with pytest.raises(
+        CrossviewError,
+        match="'loss' parameter of MLPMap must be a str among .*'cosine'.* Got 'huber' instead",
+    ):
         MLPMap(loss="huber", epochs=1, device="cpu").fit(X, Y)
     with pytest.raises(CrossviewError, match="'bidirectional' parameter of MLPMap"):
         MLPMap(bidirectional="both", epochs=1, device="cpu").fit(X, Y)

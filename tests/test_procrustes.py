@@ -94,17 +94,26 @@ def test_zero_rows_stay_zero(rotated):
     np.testing.assert_array_equal(out, 0.0)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"normalize": ("unit", "l2")}, "unknown normalize step 'l2'"),
-    ({"normalize": "l2"}, "'normalize' parameter of Procrustes .* Got 'l2'"),
-    ({"normalize": 3}, "'normalize' parameter of Procrustes must be an array-like, .* Got 3"),
-    ({"whiten": "yes"}, "'whiten' parameter of Procrustes must be an instance of 'bool'"),
-    ({"dewhiten": True}, "dewhiten=True needs whiten=True"),
-    ({"n_components": 7}, "n_components=7 is out of range"),
-    ({"n_components": 0}, r"'n_components' parameter of Procrustes must be an int in the "
-                          r"range \[1,"),
-    ({"reweight": -0.5}, r"'reweight' parameter of Procrustes must be a float in the range \[0.0,"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"normalize": ("unit", "l2")}, "unknown normalize step 'l2'"),
+        ({"normalize": "l2"}, "'normalize' parameter of Procrustes .* Got 'l2'"),
+        ({"normalize": 3}, "'normalize' parameter of Procrustes must be an array-like, .* Got 3"),
+        ({"whiten": "yes"}, "'whiten' parameter of Procrustes must be an instance of 'bool'"),
+        ({"dewhiten": True}, "dewhiten=True needs whiten=True"),
+        ({"n_components": 7}, "n_components=7 is out of range"),
+        (
+            {"n_components": 0},
+            r"'n_components' parameter of Procrustes must be an int in the "
+            r"range \[1,",
+        ),
+        (
+            {"reweight": -0.5},
+            r"'reweight' parameter of Procrustes must be a float in the range \[0.0,",
+        ),
+    ],
+)
 def test_bad_parameters(rotated, kwargs, match):
     X, Y, _ = rotated
     with pytest.raises(CrossviewError, match=match):

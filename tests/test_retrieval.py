@@ -43,11 +43,14 @@ def test_chunking_gives_the_same_answers(rng, method):
     full = retrieval_precision(Zx, Zy, k=(1, 3, 10), method=method, csls_k=5)
     assert 0 < full[1] < 1  # non-trivial
     for chunk in (1, 7, 50):
-        assert retrieval_precision(Zx, Zy, k=(1, 3, 10), method=method, csls_k=5,
-                                   chunk_size=chunk) == full
+        assert (
+            retrieval_precision(Zx, Zy, k=(1, 3, 10), method=method, csls_k=5, chunk_size=chunk)
+            == full
+        )
         np.testing.assert_array_equal(
             nearest(Zx, Zy, k=4, method=method, csls_k=5, chunk_size=chunk),
-            nearest(Zx, Zy, k=4, method=method, csls_k=5))
+            nearest(Zx, Zy, k=4, method=method, csls_k=5),
+        )
 
 
 def test_csls_matches_the_formula(rng):
@@ -102,10 +105,17 @@ def test_evaluate_codes_reports_everything(rng):
     Zx = np.eye(3)[labels] + 0.1 * rng.normal(size=(120, 3))
     Zy = Zx + 0.1 * rng.normal(size=(120, 3))
     res = evaluate_codes(Zx, Zy, labels)
-    assert set(res) == {"n_samples", "n_components_x", "n_components_y", "sum_corr",
-                        "canonical_sum_corr", "transfer_x_to_y", "transfer_y_to_x",
-                        "retrieval_x_to_y", "retrieval_y_to_x"}
+    assert set(res) == {
+        "n_samples",
+        "n_components_x",
+        "n_components_y",
+        "sum_corr",
+        "canonical_sum_corr",
+        "transfer_x_to_y",
+        "transfer_y_to_x",
+        "retrieval_x_to_y",
+        "retrieval_y_to_x",
+    }
     assert res["transfer_x_to_y"] == 100.0 and set(res["retrieval_x_to_y"]) == {1, 5, 10}
     narrow = evaluate_codes(Zx, Zy[:, :2])
-    assert set(narrow) == {"n_samples", "n_components_x", "n_components_y",
-                           "canonical_sum_corr"}
+    assert set(narrow) == {"n_samples", "n_components_x", "n_components_y", "canonical_sum_corr"}

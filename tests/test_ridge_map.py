@@ -26,8 +26,9 @@ def test_alpha_zero_is_least_squares(rng):
     m = RidgeMap(alpha=0).fit(X, Y)
     for A, B, pred in ((X, Y, m.predict(X)), (Y, X, m.predict_x(Y))):
         coef = lstsq_with_intercept(A, B)
-        np.testing.assert_allclose(pred, np.hstack([np.ones((A.shape[0], 1)), A]) @ coef,
-                                   atol=1e-10)
+        np.testing.assert_allclose(
+            pred, np.hstack([np.ones((A.shape[0], 1)), A]) @ coef, atol=1e-10
+        )
     np.testing.assert_allclose(m.coef_xy_, lstsq_with_intercept(X, Y)[1:], atol=1e-10)
 
 
@@ -60,7 +61,7 @@ def brute_force_loo(A, B, alpha):
             coef = lstsq_with_intercept(A[keep], B[keep])
             pred = np.concatenate([[1.0], A[i]]) @ coef
         else:
-            pred = model.predict(A[i:i + 1])[0]
+            pred = model.predict(A[i : i + 1])[0]
         total += np.sum((B[i] - pred) ** 2)
     return total / n
 
@@ -109,15 +110,24 @@ def test_codes_live_in_y_space(rng):
     assert 0.5 < m.score(X, Y) <= 1.0
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"alpha": -1.0}, r"'alpha' parameter of RidgeMap must be a float in the range \[0.0, inf\)"),
-    ({"alpha": float("nan")}, "'alpha' parameter of RidgeMap .* Got nan"),
-    ({"alphas": 0.5}, "'alphas' parameter of RidgeMap must be an array-like or None"),
-    ({"alphas": []}, "non-empty"),
-    ({"alphas": [1.0, -2.0]}, ">= 0"),
-    ({"alphas": ["a"]}, "non-negative numbers"),
-    ({"alphas": [1.0], "cv": "kfold"}, "'cv' parameter of RidgeMap must be a str among .*'gcv'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (
+            {"alpha": -1.0},
+            r"'alpha' parameter of RidgeMap must be a float in the range \[0.0, inf\)",
+        ),
+        ({"alpha": float("nan")}, "'alpha' parameter of RidgeMap .* Got nan"),
+        ({"alphas": 0.5}, "'alphas' parameter of RidgeMap must be an array-like or None"),
+        ({"alphas": []}, "non-empty"),
+        ({"alphas": [1.0, -2.0]}, ">= 0"),
+        ({"alphas": ["a"]}, "non-negative numbers"),
+        (
+            {"alphas": [1.0], "cv": "kfold"},
+            "'cv' parameter of RidgeMap must be a str among .*'gcv'",
+        ),
+    ],
+)
 def test_bad_parameters(rng, kwargs, match):
     X, Y = views(rng)
     with pytest.raises(CrossviewError, match=match):

@@ -1,26 +1,19 @@
 """scikit-learn compatibility of the linear and kernel estimators, and safe model files.
 
-scikit-learn's estimator checks assume a supervised target ``y`` that is 1-D. In crossview the
-second argument of ``fit`` is a second *view* ``Y``, a 2-D array, and 1-D input is rejected with
-a message that says how to reshape it. The checks therefore run twice:
-
-1. on the estimators as shipped, where every check that fits with a 1-D ``y`` is an expected
-   failure (listed below with the reason);
-2. on thin test-only subclasses that turn a 1-D ``y`` into a one-column view ``Y``, so that the
-   real behaviour (cloning, idempotent fits, pickling, sample-order invariance, dtypes, read-only
-   memory maps, ...) is checked. The few remaining expected failures are about error-message
-   wording and the shape of ``predict``'s output, each with its reason.
+scikit-learn's estimator checks assume a 1-D target ``y``; crossview's second argument is a 2-D
+view. Here the checks run on the estimators as shipped, where every check that fits with a 1-D
+``y`` is an expected failure (listed with the reason); tests/test_method_contract.py runs them
+for every registered method on a 1-D adapter, which checks the real behaviour.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import check_estimator
+from sklearn_checks import MESSAGE_CHECKS, run_checks
 
 import crossview
 from crossview.io import load_model
@@ -28,35 +21,33 @@ from crossview.kernel import KernelCCA
 from crossview.linear import CCA, Procrustes, RidgeMap
 
 # ---------------------------------------------------------------- expected failures
-_WORDING = ("crossview.base.check_view words the error for people (naming the view, the shape "
-            "seen and the shape expected) instead of using scikit-learn's exact phrase")
-_PREDICT_2D = ("predict() returns the other view, a 2-D array (n, n_features_y); the check "
-               "asserts a 1-D prediction")
-_Y_IS_A_VIEW = ("Y is a second 2-D view, not a 1-D target; crossview rejects 1-D Y by design "
-                "(run on the 1-D adapter below instead)")
-
-MESSAGE_CHECKS = {
-    "check_n_features_in_after_fitting": _WORDING + " ('view X has 3 features ...; the model "
-                                         "was fitted with 4')",
-    "check_complex_data": _WORDING,
-    "check_dtype_object": _WORDING + " (non-numeric object arrays)",
-    "check_estimators_empty_data_messages": _WORDING,
-    "check_fit2d_1sample": _WORDING + " ('views have 1 rows; this method needs at least 2')",
-    "check_fit2d_predict1d": _WORDING + " (1-D input: 'use .reshape(-1, 1)')",
-    "check_requires_y_none": _WORDING + " (a missing view Y: 'view Y is missing (got None)')",
-    "check_estimator_sparse_array": _PREDICT_2D,
-    "check_estimator_sparse_matrix": _PREDICT_2D,
-}
+_Y_IS_A_VIEW = (
+    "Y is a second 2-D view, not a 1-D target; crossview rejects 1-D Y by design "
+    "(tests/test_method_contract.py runs the checks on a 1-D adapter instead)"
+)
 
 Y_IS_A_VIEW_CHECKS = [
-    "check_dict_unchanged", "check_dont_overwrite_parameters", "check_estimator_sparse_tag",
-    "check_estimators_dtypes", "check_estimators_fit_returns_self", "check_estimators_nan_inf",
-    "check_estimators_overwrite_params", "check_estimators_pickle",
-    "check_f_contiguous_array_estimator", "check_fit2d_1feature", "check_fit_check_is_fitted",
-    "check_fit_idempotent", "check_fit_score_takes_y", "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance", "check_n_features_in", "check_positive_only_tag_during_fit",
-    "check_readonly_memmap_input", "check_transformer_data_not_an_array",
-    "check_transformer_general", "check_transformer_preserve_dtypes",
+    "check_dict_unchanged",
+    "check_dont_overwrite_parameters",
+    "check_estimator_sparse_tag",
+    "check_estimators_dtypes",
+    "check_estimators_fit_returns_self",
+    "check_estimators_nan_inf",
+    "check_estimators_overwrite_params",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_fit2d_1feature",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_n_features_in",
+    "check_positive_only_tag_during_fit",
+    "check_readonly_memmap_input",
+    "check_transformer_data_not_an_array",
+    "check_transformer_general",
+    "check_transformer_preserve_dtypes",
     "check_pipeline_consistency",
 ]
 
@@ -67,85 +58,21 @@ def expected_failures_as_shipped(estimator) -> dict[str, str]:
     if isinstance(estimator, CCA):
         # CCA's pipeline check passes: its score() is never reached with a 1-D y
         del out["check_pipeline_consistency"]
-    out.update({k: v for k, v in MESSAGE_CHECKS.items()
-                if not k.startswith("check_estimator_sparse_")})
+    out.update(
+        {k: v for k, v in MESSAGE_CHECKS.items() if not k.startswith("check_estimator_sparse_")}
+    )
     out["check_estimator_sparse_array"] = _Y_IS_A_VIEW
     out["check_estimator_sparse_matrix"] = _Y_IS_A_VIEW
     return out
 
 
-def expected_failures_adapted(estimator) -> dict[str, str]:
-    """Checks that fail on the 1-D adapters, and why."""
-    return dict(MESSAGE_CHECKS)
-
-
-# ---------------------------------------------------------------- 1-D adapters (test only)
-def _as_view(y):
-    if y is None:
-        return None
-    a = np.asarray(y)
-    return a.reshape(-1, 1) if a.ndim == 1 else a
-
-
-class _OneDimY:
-    """Test adapter: treat scikit-learn's 1-D ``y`` as a one-column view ``Y``."""
-
-    def fit(self, X, y=None):
-        return super().fit(X, _as_view(y))
-
-    def fit_transform(self, X, y=None, **fit_params):
-        return self.fit(X, y).transform(X)
-
-    def score(self, X, y):
-        return super().score(X, _as_view(y))
-
-
-class CCA1D(_OneDimY, CCA):
-    def partial_fit(self, X, y):
-        return super().partial_fit(X, _as_view(y))
-
-
-class RidgeMap1D(_OneDimY, RidgeMap):
-    pass
-
-
-class Procrustes1D(_OneDimY, Procrustes):
-    pass
-
-
-class KernelCCA1D(_OneDimY, KernelCCA):
-    pass
-
-
-def run_checks(estimator, expected: dict[str, str]) -> None:
-    """Run scikit-learn's estimator checks; fail on any unexpected failure or unexpected pass.
-
-    (``check_estimator`` with result inspection rather than ``parametrize_with_checks``: pytest
-    would spend ~0.2 s formatting each expected failure's traceback, over a minute in all.)
-    """
-    results = check_estimator(estimator, expected_failed_checks=expected, on_fail=None,
-                              on_skip=None)
-    unexpected = [f"{r['check_name']}: {str(r['exception'])[:300]}" for r in results
-                  if r["status"] == "failed"]
-    assert not unexpected, "\n".join(unexpected)
-    passed = {r["check_name"] for r in results if r["status"] == "passed"}
-    assert not passed & set(expected), f"now passing, drop from the list: {passed & set(expected)}"
-    assert len(passed) >= 10  # the checks did run
-
-
-@pytest.mark.parametrize("estimator", [
-    CCA(n_components=1), RidgeMap(), Procrustes(), KernelCCA(n_components=1)],
-    ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "estimator",
+    [CCA(n_components=1), RidgeMap(), Procrustes(), KernelCCA(n_components=1)],
+    ids=lambda e: type(e).__name__,
+)
 def test_sklearn_checks_as_shipped(estimator):
     run_checks(estimator, expected_failures_as_shipped(estimator))
-
-
-@pytest.mark.parametrize("estimator", [
-    CCA1D(n_components=1), RidgeMap1D(), Procrustes1D(), KernelCCA1D(n_components=1),
-    KernelCCA1D(n_components=1, method="nystrom", n_landmarks=10, random_state=0)],
-    ids=lambda e: type(e).__name__ + ("-nystrom" if getattr(e, "method", "") == "nystrom" else ""))
-def test_sklearn_checks_with_1d_adapter(estimator):
-    run_checks(estimator, expected_failures_adapted(estimator))
 
 
 # ---------------------------------------------------------------- sklearn tools
@@ -156,23 +83,16 @@ def planted(rng, n=300):
     return X, Y
 
 
-def test_clone_and_get_params():
-    est = KernelCCA(n_components=3, gamma=(0.1, 0.2), alpha=1e-2)
-    c = clone(est)
-    assert c.get_params() == est.get_params()
-    assert not hasattr(c, "x_dual_coef_")
-
-
 def test_grid_search_over_alpha(rng):
     X, Y = planted(rng)
-    search = GridSearchCV(CCA(n_components=2), {"alpha": [1e-6, 1e-2, 10.0]},
-                          cv=KFold(3)).fit(X, Y)
+    search = GridSearchCV(CCA(n_components=2), {"alpha": [1e-6, 1e-2, 10.0]}, cv=KFold(3)).fit(X, Y)
     assert search.best_params_["alpha"] in (1e-6, 1e-2, 10.0)
     assert search.best_estimator_.transform(X).shape == (300, 2)
     # score = sum of held-out canonical correlations; a huge ridge cannot be the best
     assert search.cv_results_["mean_test_score"][2] < search.best_score_ + 1e-12
-    search = GridSearchCV(KernelCCA(n_components=2, kernel="rbf"),
-                          {"alpha": [1e-3, 1e-1]}, cv=KFold(3)).fit(X, Y)
+    search = GridSearchCV(
+        KernelCCA(n_components=2, kernel="rbf"), {"alpha": [1e-3, 1e-1]}, cv=KFold(3)
+    ).fit(X, Y)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
 
 
@@ -187,19 +107,25 @@ def test_pipeline(rng):
 # ---------------------------------------------------------------- model files
 def _fitted_models(rng):
     X, Y = planted(rng, n=200)
-    return X, Y, [
-        CCA(n_components=2).fit(X, Y),
-        CCA(n_components=2).partial_fit(X[:50], Y[:50]).partial_fit(X[50:], Y[50:]),
-        RidgeMap().fit(X, Y),
-        RidgeMap(alphas=(0.1, 1.0, 10.0)).fit(X, Y),
-        Procrustes().fit(X, Y),
-        Procrustes(normalize=(), whiten=True, reweight=0.5, dewhiten=True,
-                   n_components=3).fit(X, Y),
-        KernelCCA(n_components=2, method="exact").fit(X, Y),
-        KernelCCA(n_components=2, kernel="poly", method="nystrom", n_landmarks=50,
-                  random_state=0).fit(X, Y),
-        KernelCCA(n_components=2, kernel="linear").fit(X, Y),
-    ]
+    return (
+        X,
+        Y,
+        [
+            CCA(n_components=2).fit(X, Y),
+            CCA(n_components=2).partial_fit(X[:50], Y[:50]).partial_fit(X[50:], Y[50:]),
+            RidgeMap().fit(X, Y),
+            RidgeMap(alphas=(0.1, 1.0, 10.0)).fit(X, Y),
+            Procrustes().fit(X, Y),
+            Procrustes(normalize=(), whiten=True, reweight=0.5, dewhiten=True, n_components=3).fit(
+                X, Y
+            ),
+            KernelCCA(n_components=2, method="exact").fit(X, Y),
+            KernelCCA(
+                n_components=2, kernel="poly", method="nystrom", n_landmarks=50, random_state=0
+            ).fit(X, Y),
+            KernelCCA(n_components=2, kernel="linear").fit(X, Y),
+        ],
+    )
 
 
 def test_save_load_gives_identical_outputs(rng, tmp_path):
@@ -211,11 +137,17 @@ def test_save_load_gives_identical_outputs(rng, tmp_path):
         assert type(loaded) is type(model)
         assert loaded.get_params() == model.get_params()
         assert (loaded.n_features_in_, loaded.n_features_in_y_) == (5, 4)
-        for method, arg in (("transform", Xn), ("transform_y", Yn), ("predict", Xn),
-                            ("predict_x", Yn)):
-            np.testing.assert_array_equal(getattr(loaded, method)(arg),
-                                          getattr(model, method)(arg),
-                                          err_msg=f"{type(model).__name__}.{method}")
+        for method, arg in (
+            ("transform", Xn),
+            ("transform_y", Yn),
+            ("predict", Xn),
+            ("predict_x", Yn),
+        ):
+            np.testing.assert_array_equal(
+                getattr(loaded, method)(arg),
+                getattr(model, method)(arg),
+                err_msg=f"{type(model).__name__}.{method}",
+            )
         assert loaded.score(X, Y) == model.score(X, Y)
         assert load_model(tmp_path / f"m{i}").get_params() == model.get_params()
 

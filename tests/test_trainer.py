@@ -39,8 +39,17 @@ def _data(n=200, seed=0):
 def _fit(epochs=6, seed=1, **kw):
     torch.manual_seed(seed)
     m = ToyMap()
-    h = train(m, _data(), epochs=epochs, batch_size=32, learning_rate=0.05, random_state=seed,
-              verbose=False, device="cpu", **kw)
+    h = train(
+        m,
+        _data(),
+        epochs=epochs,
+        batch_size=32,
+        learning_rate=0.05,
+        random_state=seed,
+        verbose=False,
+        device="cpu",
+        **kw,
+    )
     return m, h
 
 
@@ -63,8 +72,18 @@ def test_resume_matches_uninterrupted(tmp_path):
     part, _ = _fit(epochs=3, checkpoint_dir=tmp_path)
     torch.manual_seed(123)  # a different global state: resume must restore it
     resumed = ToyMap()
-    h = train(resumed, _data(), epochs=6, batch_size=32, learning_rate=0.05, random_state=1,
-              verbose=False, device="cpu", checkpoint_dir=tmp_path, resume=True)
+    h = train(
+        resumed,
+        _data(),
+        epochs=6,
+        batch_size=32,
+        learning_rate=0.05,
+        random_state=1,
+        verbose=False,
+        device="cpu",
+        checkpoint_dir=tmp_path,
+        resume=True,
+    )
     assert torch.equal(resumed.lin.weight, full.lin.weight)
     assert len(h.train) == 6
     assert np.allclose(h.term("loss"), h_full.term("loss"))
@@ -82,8 +101,18 @@ def test_early_stopping_restores_best():
     Yv = Yv + 10 * torch.randn_like(Yv)  # validation noise: val loss stops improving early
     torch.manual_seed(0)
     m = ToyMap()
-    h = train(m, (X, Y), (Xv, Yv), epochs=200, batch_size=32, learning_rate=0.05, patience=3,
-              random_state=0, verbose=False, device="cpu")
+    h = train(
+        m,
+        (X, Y),
+        (Xv, Yv),
+        epochs=200,
+        batch_size=32,
+        learning_rate=0.05,
+        patience=3,
+        random_state=0,
+        verbose=False,
+        device="cpu",
+    )
     assert h.stopped_early and len(h.train) < 200
     best = h.best_epoch
     assert h.val[best]["loss"] == min(r["loss"] for r in h.val)
@@ -95,24 +124,39 @@ def test_history_round_trip():
 
 
 def test_bad_optimizer_is_clear():
-    with pytest.raises(CrossviewError, match="'optimizer' parameter of train must be a str "
-                                             "among .*'adamw'.* Got 'adagrad-ish' instead"):
+    with pytest.raises(
+        CrossviewError,
+        match="'optimizer' parameter of train must be a str "
+        "among .*'adamw'.* Got 'adagrad-ish' instead",
+    ):
         train(ToyMap(), _data(), epochs=1, optimizer="adagrad-ish", verbose=False, device="cpu")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"epochs": 1.5}, r"'epochs' parameter of train must be an int in the range \[1, inf\)\. "
-                      r"Got 1.5 instead"),
-    ({"epochs": "auto"}, "'epochs' parameter of train .* Got 'auto'"),  # estimators resolve it
-    ({"batch_size": 0}, r"'batch_size' parameter of train must be an int in the range \[1, "),
-    ({"patience": 0}, r"'patience' parameter of train must be an int in the range \[1, inf\) "
-                      "or None. Got 0 instead"),
-    ({"random_state": "abc"}, "'random_state' parameter of train must be an instance of 'int' "
-                              "or None. Got 'abc' instead"),
-    ({"learning_rate": 0.0}, r"'learning_rate' parameter of train .* \(0.0, inf\)"),
-    ({"lr_schedule": "linear"}, "'lr_schedule' parameter of train .* Got 'linear'"),
-    ({"checkpoint_dir": 3}, "'checkpoint_dir' parameter of train"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"epochs": 1.5},
+            r"'epochs' parameter of train must be an int in the range \[1, inf\)\. "
+            r"Got 1.5 instead",
+        ),
+        ({"epochs": "auto"}, "'epochs' parameter of train .* Got 'auto'"),  # estimators resolve it
+        ({"batch_size": 0}, r"'batch_size' parameter of train must be an int in the range \[1, "),
+        (
+            {"patience": 0},
+            r"'patience' parameter of train must be an int in the range \[1, inf\) "
+            "or None. Got 0 instead",
+        ),
+        (
+            {"random_state": "abc"},
+            "'random_state' parameter of train must be an instance of 'int' "
+            "or None. Got 'abc' instead",
+        ),
+        ({"learning_rate": 0.0}, r"'learning_rate' parameter of train .* \(0.0, inf\)"),
+        ({"lr_schedule": "linear"}, "'lr_schedule' parameter of train .* Got 'linear'"),
+        ({"checkpoint_dir": 3}, "'checkpoint_dir' parameter of train"),
+    ],
+)
 def test_settings_are_checked_before_training(kwargs, message):
     m = ToyMap()
     settings = dict(epochs=2, batch_size=32, verbose=False, device="cpu") | kwargs
@@ -125,16 +169,27 @@ def test_checkpoint_dir_that_is_a_file_fails_before_the_first_epoch(tmp_path):
     (tmp_path / "taken").write_text("a file")
     m = ToyMap()
     with pytest.raises(ValueError, match="checkpoint_dir .*taken is a file; expected a folder"):
-        train(m, _data(), epochs=2, batch_size=32, verbose=False, device="cpu",
-              checkpoint_dir=tmp_path / "taken")
+        train(
+            m,
+            _data(),
+            epochs=2,
+            batch_size=32,
+            verbose=False,
+            device="cpu",
+            checkpoint_dir=tmp_path / "taken",
+        )
     assert m.calls == 0
 
 
 # ---- mixed precision -------------------------------------------------------------------------
 
+
 def test_unknown_precision_is_clear():
-    with pytest.raises(CrossviewError, match="'precision' parameter of train must be a str "
-                                             "among .*'bfloat16'.* Got 'float16' instead"):
+    with pytest.raises(
+        CrossviewError,
+        match="'precision' parameter of train must be a str "
+        "among .*'bfloat16'.* Got 'float16' instead",
+    ):
         _fit(precision="float16")
 
 
@@ -152,8 +207,11 @@ def test_losses_compute_in_float32_under_autocast():
     a16, b16 = a.bfloat16(), b.bfloat16()
     with torch.autocast("cpu", dtype=torch.bfloat16):
         got = [mse(a16, b), correlation_sum(a16, b16), canonical_correlations(a16, b16)]
-    want = [mse(a16.float(), b), correlation_sum(a16.float(), b16.float()),
-            canonical_correlations(a16.float(), b16.float())]
+    want = [
+        mse(a16.float(), b),
+        correlation_sum(a16.float(), b16.float()),
+        canonical_correlations(a16.float(), b16.float()),
+    ]
     for g_, w in zip(got, want):
         assert g_.dtype == torch.float32
         torch.testing.assert_close(g_, w, rtol=1e-6, atol=1e-6)

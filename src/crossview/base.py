@@ -12,8 +12,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from .exceptions import ConstantColumnWarning, CrossviewError
 
-__all__ = ["ConstantColumnWarning", "CrossviewError", "TwoViewModel", "check_labels",
-           "check_params", "check_view", "check_views", "count_constant_columns"]
+__all__ = [
+    "ConstantColumnWarning",
+    "CrossviewError",
+    "TwoViewModel",
+    "check_labels",
+    "check_params",
+    "check_view",
+    "check_views",
+    "count_constant_columns",
+]
 
 
 def check_params(constraints: dict, params: dict, caller: str) -> None:
@@ -81,8 +89,14 @@ def _as_float_2d(A: Any, name: str, dtype) -> np.ndarray:
     return arr
 
 
-def check_view(A: Any, name: str = "X", *, n_features: int | None = None,
-               dtype=np.float64, min_samples: int = 1) -> np.ndarray:
+def check_view(
+    A: Any,
+    name: str = "X",
+    *,
+    n_features: int | None = None,
+    dtype=np.float64,
+    min_samples: int = 1,
+) -> np.ndarray:
     """Validate one view: 2-D, numeric, finite, non-empty, and (when given) of the fitted width."""
     arr = _as_float_2d(A, name, dtype)
     if n_features is not None and arr.shape[1] != n_features:
@@ -97,8 +111,9 @@ def check_view(A: Any, name: str = "X", *, n_features: int | None = None,
     return arr
 
 
-def check_views(X: Any, Y: Any, *, min_samples: int = 2, dtype=np.float64,
-                warn_constant: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def check_views(
+    X: Any, Y: Any, *, min_samples: int = 2, dtype=np.float64, warn_constant: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Validate a pair of views and return them as float arrays with the same number of rows.
 
     Raises ``ValueError`` (a :class:`CrossviewError`) for different row counts, NaN or inf (saying
@@ -110,7 +125,8 @@ def check_views(X: Any, Y: Any, *, min_samples: int = 2, dtype=np.float64,
     if Xa.shape[0] != Ya.shape[0]:
         raise CrossviewError(
             f"views X and Y have different numbers of rows: X has {Xa.shape[0]} (shape "
-            f"{Xa.shape}), Y has {Ya.shape[0]} (shape {Ya.shape}); expected one row per item in both"
+            f"{Xa.shape}), Y has {Ya.shape[0]} (shape {Ya.shape}); "
+            "expected one row per item in both"
         )
     if Xa.shape[0] < min_samples:
         raise CrossviewError(
@@ -123,7 +139,8 @@ def check_views(X: Any, Y: Any, *, min_samples: int = 2, dtype=np.float64,
                 warnings.warn(
                     f"view {name} has {n_const} constant column(s) of {A.shape[1]}; they carry no "
                     "information (regularisation keeps the methods stable)",
-                    ConstantColumnWarning, stacklevel=2,
+                    ConstantColumnWarning,
+                    stacklevel=2,
                 )
     return Xa, Ya
 
@@ -175,8 +192,7 @@ class TwoViewModel(BaseEstimator):
         Raises a one-line :class:`CrossviewError` (not scikit-learn's ``InvalidParameterError``)
         naming the parameter, the values it accepts and the value it got.
         """
-        check_params(self._parameter_constraints, self.get_params(deep=False),
-                     type(self).__name__)
+        check_params(self._parameter_constraints, self.get_params(deep=False), type(self).__name__)
 
     def transform_both(self, X, Y):
         """Return the codes ``(Zx, Zy)`` of each view computed from that view alone."""
@@ -200,7 +216,8 @@ class TwoViewModel(BaseEstimator):
         Zx, Zy = self.transform(X), self.transform_y(Y)
         if Zx.shape[0] != Zy.shape[0]:
             raise CrossviewError(
-                f"score needs paired rows: X has {Zx.shape[0]} rows, Y has {Zy.shape[0]}")
+                f"score needs paired rows: X has {Zx.shape[0]} rows, Y has {Zy.shape[0]}"
+            )
         return float(sum_correlation(Zx, Zy))
 
     def _check_x(self, X):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class CrossviewError(ValueError):
-    """A user error: bad input, a bad file, an impossible request (the CLI prints it in one line)."""
+    """A user error: bad input, a bad file, an impossible request (the CLI prints one line)."""
 
 
 class ConstantColumnWarning(UserWarning):

@@ -92,7 +92,9 @@ def read_config(path) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CrossviewError(f"{cfg_path} is corrupt: not valid JSON ({exc})") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT_NAME:
-        raise CrossviewError(f"{cfg_path} is not a crossview model config (no format={FORMAT_NAME!r})")
+        raise CrossviewError(
+            f"{cfg_path} is not a crossview model config (no format={FORMAT_NAME!r})"
+        )
     version = config.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise CrossviewError(
@@ -102,19 +104,25 @@ def read_config(path) -> dict:
     for key in ("method", "params", "n_features_in"):
         if key not in config:
             raise CrossviewError(f"{cfg_path} is missing the field {key!r}")
-    fields = {"method": (str, "a method name"), "params": (dict, "an object of parameters"),
-              "n_features_in": (int, "a positive integer"),
-              "n_features_in_y": (int, "a non-negative integer"), "extra": (dict, "an object")}
+    fields = {
+        "method": (str, "a method name"),
+        "params": (dict, "an object of parameters"),
+        "n_features_in": (int, "a positive integer"),
+        "n_features_in_y": (int, "a non-negative integer"),
+        "extra": (dict, "an object"),
+    }
     for key, (kind, what) in fields.items():
         value = config.get(key)
         if value is None and key in ("n_features_in_y", "extra"):  # optional fields
             continue
         minimum = 1 if key == "n_features_in" else 0
-        bad_int = kind is int and (isinstance(value, bool) or not isinstance(value, int)
-                                   or value < minimum)
+        bad_int = kind is int and (
+            isinstance(value, bool) or not isinstance(value, int) or value < minimum
+        )
         if bad_int or not isinstance(value, kind):
-            raise CrossviewError(f"{cfg_path} is corrupt: field {key!r} is {value!r}; "
-                                 f"expected {what}")
+            raise CrossviewError(
+                f"{cfg_path} is corrupt: field {key!r} is {value!r}; expected {what}"
+            )
     return config
 
 

@@ -49,27 +49,20 @@ class MethodInfo:
         return hasattr(self.load(), "_build_module")
 
 
-METHODS: dict[str, MethodInfo] = {
-    m.name: m
-    for m in [
-        MethodInfo("cca", "crossview.linear.cca:CCA",
-                   "regularised closed-form CCA (whitening + SVD)"),
-        MethodInfo("ridge", "crossview.linear.ridge_map:RidgeMap",
-                   "ridge / least-squares map X->Y and Y->X"),
-        MethodInfo("procrustes", "crossview.linear.procrustes:Procrustes",
-                   "orthogonal map between embedding spaces (Artetxe et al.)"),
-        MethodInfo("kcca", "crossview.kernel.kcca:KernelCCA", "kernel CCA, exact or Nystrom"),
-        MethodInfo("corrnet", "crossview.deep.corrnet:CorrNet",
-                   "Deep Correlational Neural Network (Chandar et al. 2016)"),
-        MethodInfo("dcca", "crossview.deep.dcca:DCCA", "deep CCA (Andrew et al. 2013)"),
-        MethodInfo("dccae", "crossview.deep.dcca:DCCAE",
-                   "deep canonically correlated autoencoders (Wang et al. 2015)"),
-        MethodInfo("mae", "crossview.deep.multimodal_ae:MultimodalAE",
-                   "multimodal autoencoder (Ngiam et al. 2011)"),
-        MethodInfo("mlpmap", "crossview.deep.mlp_map:MLPMap",
-                   "neural map X->Y (and Y->X) between embedding spaces"),
-    ]
-}
+# fmt: off
+# one line per method: name, class, summary (task "paired" unless given)
+METHODS: dict[str, MethodInfo] = {m.name: m for m in [
+    MethodInfo("cca", "crossview.linear.cca:CCA", "regularised closed-form CCA (whitening + SVD)"),
+    MethodInfo("ridge", "crossview.linear.ridge_map:RidgeMap", "ridge / least-squares map X->Y and Y->X"),
+    MethodInfo("procrustes", "crossview.linear.procrustes:Procrustes", "orthogonal map between embedding spaces (Artetxe et al.)"),
+    MethodInfo("kcca", "crossview.kernel.kcca:KernelCCA", "kernel CCA, exact or Nystrom"),
+    MethodInfo("corrnet", "crossview.deep.corrnet:CorrNet", "Deep Correlational Neural Network (Chandar et al. 2016)"),
+    MethodInfo("dcca", "crossview.deep.dcca:DCCA", "deep CCA (Andrew et al. 2013)"),
+    MethodInfo("dccae", "crossview.deep.dcca:DCCAE", "deep canonically correlated autoencoders (Wang et al. 2015)"),
+    MethodInfo("mae", "crossview.deep.multimodal_ae:MultimodalAE", "multimodal autoencoder (Ngiam et al. 2011)"),
+    MethodInfo("mlpmap", "crossview.deep.mlp_map:MLPMap", "neural map X->Y (and Y->X) between embedding spaces"),
+]}
+# fmt: on
 
 
 def get(name: str, task: str | None = None) -> MethodInfo:
@@ -79,8 +72,10 @@ def get(name: str, task: str | None = None) -> MethodInfo:
         raise CrossviewError(f"unknown method {name!r}; available: {', '.join(sorted(METHODS))}")
     info = METHODS[key]
     if task is not None and info.task != task:
-        raise CrossviewError(f"method {info.name!r} is for {info.task} data, not {task} data; "
-                             f"{task} methods: {', '.join(names(task)) or 'none'}")
+        raise CrossviewError(
+            f"method {info.name!r} is for {info.task} data, not {task} data; "
+            f"{task} methods: {', '.join(names(task)) or 'none'}"
+        )
     return info
 
 

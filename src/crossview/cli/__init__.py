@@ -44,10 +44,16 @@ def _version_callback(value: bool):
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
-                                 help="Print the version and exit."),
-    debug: bool = typer.Option(False, "--debug",
-                               help="Show the full traceback of errors, user errors included."),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version_callback,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the full traceback of errors, user errors included."
+    ),
 ):
     """Learn mappings and common representations between two views of data."""
     _DEBUG["on"] = debug

@@ -18,7 +18,9 @@ app.add_typer(data_app, name="data")
 
 @data_app.command("info")
 def info_cmd(
-    file: Path = typer.Argument(..., help="A view: .npy, .npz, .csv, .tsv, .parquet, .txt/.vec (word2vec)."),
+    file: Path = typer.Argument(
+        ..., help="A view: .npy, .npz, .csv, .tsv, .parquet, .txt/.vec (word2vec)."
+    ),
     key: Optional[str] = typer.Option(None, "--key", help="Array name inside a .npz file."),
 ):
     """Show a data file's shape, dtype, NaN/inf counts, constant columns and vocabulary size."""
@@ -42,15 +44,20 @@ def info_cmd(
     if data.ndim == 1:
         typer.echo(f"distinct values: {np.unique(data).size}")
     if view.vocab is not None:
-        typer.echo(f"vocabulary: {len(view.vocab)} names ({len(set(view.vocab))} distinct), "
-                   f"first: {', '.join(view.vocab[:5])}")
+        typer.echo(
+            f"vocabulary: {len(view.vocab)} names ({len(set(view.vocab))} distinct), "
+            f"first: {', '.join(view.vocab[:5])}"
+        )
 
 
 @data_app.command("fetch-mnist")
 def fetch_mnist_cmd(
     data_dir: Optional[Path] = typer.Option(
-        None, "--data-dir", help="Folder to look in and download into (default: $CROSSVIEW_DATA, "
-        "then the user cache folder)."),
+        None,
+        "--data-dir",
+        help="Folder to look in and download into (default: $CROSSVIEW_DATA, "
+        "then the user cache folder).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
     """Find or download MNIST, verify it (checksums, shapes, label counts) and say where it is."""

@@ -27,17 +27,24 @@ def run_demo(out: Path, verbose: bool = True, seed: int = 0) -> dict:
     results = {}
     for name in DEMO_METHODS:
         t0 = time.perf_counter()
-        res = run_method(name, data, params=DIGITS_PRESETS[name], seed=seed, verbose=verbose,
-                         keep_model=True)
+        res = run_method(
+            name, data, params=DIGITS_PRESETS[name], seed=seed, verbose=verbose, keep_model=True
+        )
         results[name] = res
         if verbose:
             typer.echo(f"fitted {name} in {time.perf_counter() - t0:.1f} s", err=True)
     out.mkdir(parents=True, exist_ok=True)
     test = data.test
     model = results["corrnet"].model
-    png = plot_reconstructions(test.X, test.Y, model.predict(test.X), (8, 4),
-                               out / "reconstructions.png", n=12,
-                               title="CorrNet: right halves generated from left halves")
+    png = plot_reconstructions(
+        test.X,
+        test.Y,
+        model.predict(test.X),
+        (8, 4),
+        out / "reconstructions.png",
+        n=12,
+        title="CorrNet: right halves generated from left halves",
+    )
     summary = {name: r.metrics for name, r in results.items()}
     write_json(out / "metrics.json", summary, indent=2)
     return {"metrics": summary, "figure": str(png)}

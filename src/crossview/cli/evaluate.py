@@ -21,8 +21,9 @@ def _parse_ks(text: str) -> tuple[int, ...]:
     try:
         ks = tuple(int(p) for p in text.replace(" ", "").split(",") if p)
     except ValueError:
-        raise CrossviewError(f"--k expects comma-separated positive integers (e.g. 1,5,10); "
-                             f"got {text!r}") from None
+        raise CrossviewError(
+            f"--k expects comma-separated positive integers (e.g. 1,5,10); got {text!r}"
+        ) from None
     if not ks or min(ks) < 1:
         raise CrossviewError(f"--k expects comma-separated positive integers; got {text!r}")
     return ks
@@ -30,8 +31,10 @@ def _parse_ks(text: str) -> tuple[int, ...]:
 
 def format_report(res: dict) -> str:
     """Render the dict of `evaluate_codes` as an aligned text table (rates in percent)."""
-    lines = [("rows", f"{res['n_samples']}"),
-             ("code size", f"X {res['n_components_x']}, Y {res['n_components_y']}")]
+    lines = [
+        ("rows", f"{res['n_samples']}"),
+        ("code size", f"X {res['n_components_x']}, Y {res['n_components_y']}"),
+    ]
     if "sum_corr" in res:
         lines.append(("sum correlation", f"{res['sum_corr']:.2f} (max {res['n_components_x']})"))
     lines.append(("canonical sum correlation", f"{res['canonical_sum_corr']:.2f}"))
@@ -48,12 +51,18 @@ def format_report(res: dict) -> str:
 @app.command("evaluate")
 def evaluate_cmd(
     x_codes: Path = typer.Option(..., "--x-codes", help="Codes of view X (rows = items)."),
-    y_codes: Path = typer.Option(..., "--y-codes",
-                                 help="Codes of view Y, row i paired with row i of X."),
-    labels: Optional[Path] = typer.Option(None, "--labels", help="Class labels, one per row "
-                                          "(for transfer accuracy)."),
-    k: Optional[str] = typer.Option(None, "--k", help="Retrieval cut-offs, comma-separated "
-                                    "(default 1,5,10, those up to the number of rows)."),
+    y_codes: Path = typer.Option(
+        ..., "--y-codes", help="Codes of view Y, row i paired with row i of X."
+    ),
+    labels: Optional[Path] = typer.Option(
+        None, "--labels", help="Class labels, one per row (for transfer accuracy)."
+    ),
+    k: Optional[str] = typer.Option(
+        None,
+        "--k",
+        help="Retrieval cut-offs, comma-separated "
+        "(default 1,5,10, those up to the number of rows).",
+    ),
     method: str = typer.Option("nn", "--method", help="Retrieval ranking: nn (cosine) or csls."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ):
@@ -63,8 +72,9 @@ def evaluate_cmd(
     ks = _parse_ks(k) if k is not None else (1, 5, 10)
     Zx, Zy = read_array(x_codes), read_array(y_codes)
     if k is not None and max(ks) > Zx.shape[0]:
-        raise CrossviewError(f"--k {k}: the codes have {Zx.shape[0]} rows; expected cut-offs "
-                             f"up to {Zx.shape[0]}")
+        raise CrossviewError(
+            f"--k {k}: the codes have {Zx.shape[0]} rows; expected cut-offs up to {Zx.shape[0]}"
+        )
     lab = read_labels(labels) if labels is not None else None
     res = evaluate_codes(Zx, Zy, lab, k=ks, retrieval_method=method)
     if as_json:

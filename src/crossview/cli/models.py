@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
@@ -24,8 +24,15 @@ def methods_cmd(
     if name is None:
         for key in registry.names():
             info = registry.get(key)
-            caps = ", ".join(c for c, on in ((info.task, True), ("translates", info.translates),
-                                             ("deep", info.deep)) if on)
+            caps = ", ".join(
+                c
+                for c, on in (
+                    (info.task, True),
+                    ("translates", info.translates),
+                    ("deep", info.deep),
+                )
+                if on
+            )
             typer.echo(f"{key:<11} {info.summary}  [{caps}]")
         return
     cls = registry.get(name).load()
@@ -42,13 +49,23 @@ def _fit_accepts(cls, name: str) -> bool:
 @app.command("fit")
 def fit_cmd(
     method: str = typer.Argument(..., help="Method name (see `crossview methods`)."),
-    x: Path = typer.Option(..., "--x", help="View X: .npy, .npz, .csv, .tsv, .parquet, word2vec .txt/.vec."),
+    x: Path = typer.Option(
+        ..., "--x", help="View X: .npy, .npz, .csv, .tsv, .parquet, word2vec .txt/.vec."
+    ),
     y: Path = typer.Option(..., "--y", help="View Y, one row per row of X."),
     out: Path = typer.Option(..., "--out", help="Folder to write the model into."),
-    x_val: Optional[Path] = typer.Option(None, "--x-val", help="Validation rows of X (deep methods)."),
-    y_val: Optional[Path] = typer.Option(None, "--y-val", help="Validation rows of Y (deep methods)."),
-    param: Optional[List[str]] = typer.Option(
-        None, "--param", "-p", help="Method parameter KEY=VALUE, repeatable (e.g. -p n_components=50)."),
+    x_val: Optional[Path] = typer.Option(
+        None, "--x-val", help="Validation rows of X (deep methods)."
+    ),
+    y_val: Optional[Path] = typer.Option(
+        None, "--y-val", help="Validation rows of Y (deep methods)."
+    ),
+    param: Optional[list[str]] = typer.Option(
+        None,
+        "--param",
+        "-p",
+        help="Method parameter KEY=VALUE, repeatable (e.g. -p n_components=50).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ):
     """Fit METHOD on paired views X and Y and save it to --out."""
@@ -72,8 +89,10 @@ def fit_cmd(
     model = cls(**params).fit(X, Y, **fit_kwargs)
     model.save(out)
     if not quiet:
-        typer.echo(f"fitted {method} on {X.shape[0]} rows ({X.shape[1]} + {Y.shape[1]} features); "
-                   f"saved to {out}")
+        typer.echo(
+            f"fitted {method} on {X.shape[0]} rows ({X.shape[1]} + {Y.shape[1]} features); "
+            f"saved to {out}"
+        )
 
 
 def _one_view(x: Optional[Path], y: Optional[Path]):
@@ -112,10 +131,15 @@ def translate_cmd(
     try:
         translate = getattr(model, name)
     except AttributeError as exc:  # the capability is the method (scikit-learn's available_if)
-        reason = str(exc) if name in str(exc) and "no attribute" not in str(exc) else (
-            "it does not translate between views")
-        raise CrossviewError(f"{type(model).__name__} cannot translate "
-                             f"{'X into Y' if which == 'x' else 'Y into X'}: {reason}") from None
+        reason = (
+            str(exc)
+            if name in str(exc) and "no attribute" not in str(exc)
+            else ("it does not translate between views")
+        )
+        raise CrossviewError(
+            f"{type(model).__name__} cannot translate "
+            f"{'X into Y' if which == 'x' else 'Y into X'}: {reason}"
+        ) from None
     out_arr = translate(read_array(path))
     write_array(out, out_arr)
     typer.echo(f"wrote {out_arr.shape} to {out}")
@@ -127,7 +151,9 @@ def info_cmd(model_dir: Path = typer.Argument(..., help="Model folder.")):
     cfg = read_config(model_dir)
     typer.echo(f"method: {cfg['method']} ({cfg.get('class')})")
     typer.echo(f"features: X {cfg['n_features_in']}, Y {cfg.get('n_features_in_y')}")
-    typer.echo(f"crossview version: {cfg.get('crossview_version')}, "
-               f"format version: {cfg.get('format_version')}")
+    typer.echo(
+        f"crossview version: {cfg.get('crossview_version')}, "
+        f"format version: {cfg.get('format_version')}"
+    )
     for k, v in cfg["params"].items():
         typer.echo(f"  {k} = {v!r}")

@@ -28,8 +28,9 @@ _LOOK_AHEAD = 100  # rows read before deciding about a header and row names
 def open_text(path: Path, gz: bool, errors: str = "strict"):
     """Open a UTF-8 text file (BOM tolerated), transparently gunzipping it when ``gz``."""
     if gz:
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", errors=errors,
-                                newline="")
+        return io.TextIOWrapper(
+            gzip.open(path, "rb"), encoding="utf-8-sig", errors=errors, newline=""
+        )
     return open(path, encoding="utf-8-sig", errors=errors, newline="")
 
 
@@ -59,8 +60,11 @@ def _column_numbers(first: list[str], second: list[str] | None) -> bool:
     if second is None or not all(_is_int(c) for c in first):
         return False
     start = int(first[0])
-    return (start in (0, 1) and [int(c) for c in first] == list(range(start, start + len(first)))
-            and not all(_is_int(c) for c in second))
+    return (
+        start in (0, 1)
+        and [int(c) for c in first] == list(range(start, start + len(first)))
+        and not all(_is_int(c) for c in second)
+    )
 
 
 class _Blocks:
@@ -118,15 +122,18 @@ def _guard(path: Path, it: Iterator):
     try:
         yield from it
     except UnicodeDecodeError as exc:
-        raise CrossviewError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise CrossviewError(
+            f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise CrossviewError(f"{path} is corrupt: cannot decompress it ({exc})") from None
     except csv.Error as exc:
         raise CrossviewError(f"{path} is not a valid delimited text file ({exc})") from None
 
 
-def read_table(path: Path, delimiter: str, gz: bool, allow_1d: bool
-               ) -> tuple[np.ndarray, list[str] | None]:
+def read_table(
+    path: Path, delimiter: str, gz: bool, allow_1d: bool
+) -> tuple[np.ndarray, list[str] | None]:
     """Read a CSV/TSV table of numbers (float64), skipping a header row, taking row names.
 
     The first row is a header, and is skipped, when it has a non-numeric cell (outside a row-name
@@ -137,8 +144,11 @@ def read_table(path: Path, delimiter: str, gz: bool, allow_1d: bool
     as 1-D string labels when ``allow_1d``.
     """
     with open_text(path, gz) as f:
-        rows = ((n, [c.strip() for c in r]) for n, r in
-                _guard(path, _numbered(csv.reader(f, delimiter=delimiter))) if any(r))
+        rows = (
+            (n, [c.strip() for c in r])
+            for n, r in _guard(path, _numbered(csv.reader(f, delimiter=delimiter)))
+            if any(r)
+        )
         try:
             first_line, first = next(rows)
         except StopIteration:
@@ -160,10 +170,13 @@ def read_table(path: Path, delimiter: str, gz: bool, allow_1d: bool
                     raise CrossviewError(f"{path}, line {line_no}: {len(cells)} fields; expected 1")
                 labels.append(cells[0])
             return np.array(labels), None
-        second = ahead[0][1][int(names):] if ahead else None
+        second = ahead[0][1][int(names) :] if ahead else None
         pandas_index = width > 1 and first[0] == "" and all(first[1:])
-        header = (pandas_index or any(not _numeric_or_na(c) for c in first[int(names):])
-                  or _column_numbers(first[int(names):], second))
+        header = (
+            pandas_index
+            or any(not _numeric_or_na(c) for c in first[int(names) :])
+            or _column_numbers(first[int(names) :], second)
+        )
         names = names or pandas_index
         if header and ahead and len(ahead[0][1]) != width:
             raise CrossviewError(
@@ -209,17 +222,23 @@ def read_word2vec(path: Path, gz: bool) -> tuple[np.ndarray, list[str] | None]:
     vocab is None. Invalid UTF-8 bytes in words are replaced by U+FFFD.
     """
     with open_text(path, gz, errors="replace") as f:
-        lines = ((n, line.split()) for n, line in _guard(path, enumerate(f, start=1))
-                 if line.strip())
+        lines = (
+            (n, line.split()) for n, line in _guard(path, enumerate(f, start=1)) if line.strip()
+        )
         try:
             first_line, first = next(lines)
         except StopIteration:
             raise CrossviewError(f"{path} is empty; expected word vectors") from None
         ahead = list(itertools.islice(lines, _LOOK_AHEAD))
         n_header = d = None
-        if len(first) == 2 and all(t.isdigit() for t in first) and (
-            not ahead or not all(_is_number(t) for t in ahead[0][1])
-            or len(ahead[0][1]) == int(first[1]) + 1
+        if (
+            len(first) == 2
+            and all(t.isdigit() for t in first)
+            and (
+                not ahead
+                or not all(_is_number(t) for t in ahead[0][1])
+                or len(ahead[0][1]) == int(first[1]) + 1
+            )
         ):
             n_header, d = int(first[0]), int(first[1])
             pending = ahead
@@ -242,12 +261,16 @@ def read_word2vec(path: Path, gz: bool) -> tuple[np.ndarray, list[str] | None]:
             if len(tokens) < d + 1:
                 raise CrossviewError(
                     f"{path}, line {line_no}: {len(tokens) - 1} vector values where the "
-                    f"{'header says' if n_header is not None else 'first line has'} {d} (ragged rows)"
+                    f"{'header says' if n_header is not None else 'first line has'} {d} "
+                    "(ragged rows)"
                 )
             words.append(" ".join(tokens[:-d]))
             blocks.add(line_no, tokens[-d:])
         data = blocks.result()
     if n_header is not None and n_header != len(words):
-        warnings.warn(f"{path}: header says {n_header} words, the file has {len(words)}",
-                      UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{path}: header says {n_header} words, the file has {len(words)}",
+            UserWarning,
+            stacklevel=3,
+        )
     return data, words

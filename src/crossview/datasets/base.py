@@ -1,4 +1,4 @@
-"""Containers for two-view data sets: one split (`TwoViewData`) and train/val/test (`TwoViewDataset`)."""
+"""Containers for two-view data: one split (`TwoViewData`), train/val/test (`TwoViewDataset`)."""
 
 from __future__ import annotations
 
@@ -84,10 +84,14 @@ class TwoViewDataset:
 
     def __getitem__(self, split: str) -> TwoViewData:
         if split not in self.SPLITS:
-            raise CrossviewError(f"unknown split {split!r}; expected one of {', '.join(self.SPLITS)}")
+            raise CrossviewError(
+                f"unknown split {split!r}; expected one of {', '.join(self.SPLITS)}"
+            )
         return getattr(self, split)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{s} {len(d)}" for s, d in self.splits().items())
-        return (f"TwoViewDataset({self.name!r}: {sizes}; X {self.train.X.shape[1]} + "
-                f"Y {self.train.Y.shape[1]} features)")
+        return (
+            f"TwoViewDataset({self.name!r}: {sizes}; X {self.train.X.shape[1]} + "
+            f"Y {self.train.Y.shape[1]} features)"
+        )

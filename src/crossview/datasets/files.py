@@ -146,9 +146,7 @@ def _read_npz(path: Path, key: str | None) -> np.ndarray:
                     )
                 key = names[0]
             elif key not in names:
-                raise CrossviewError(
-                    f"{path} has no array {key!r}; it holds: {', '.join(names)}"
-                )
+                raise CrossviewError(f"{path} has no array {key!r}; it holds: {', '.join(names)}")
             return z[key]
     except CrossviewError:
         raise
@@ -209,8 +207,12 @@ def _read_parquet(path: Path) -> tuple[np.ndarray, list[str] | None]:
 
 def _numeric_arrow(path, name, col, pa) -> np.ndarray:
     typ = col.type
-    if not (pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_boolean(typ)
-            or pa.types.is_decimal(typ)):
+    if not (
+        pa.types.is_integer(typ)
+        or pa.types.is_floating(typ)
+        or pa.types.is_boolean(typ)
+        or pa.types.is_decimal(typ)
+    ):
         raise CrossviewError(f"{path}: column {name!r} has type {typ}; expected numbers")
     return col.cast(pa.float64()).to_numpy(zero_copy_only=False)
 
@@ -226,8 +228,10 @@ def write_view(path: Path | str, data, vocab: list[str] | None = None) -> Path:
     suffix, gz = _format(path)
     arr = np.asarray(data)
     if arr.ndim != 2 or arr.dtype.kind not in "biuf":
-        raise CrossviewError(f"cannot write {path}: expected a 2-D numeric array, got "
-                             f"shape {arr.shape} dtype {arr.dtype}")
+        raise CrossviewError(
+            f"cannot write {path}: expected a 2-D numeric array, got "
+            f"shape {arr.shape} dtype {arr.dtype}"
+        )
     if vocab is not None:
         vocab = [str(v) for v in vocab]
         if len(vocab) != arr.shape[0]:
@@ -237,7 +241,9 @@ def write_view(path: Path | str, data, vocab: list[str] | None = None) -> Path:
     if suffix == ".npy" and vocab is not None:
         raise CrossviewError(f"cannot write row names to {path}: use .csv, .tsv, .txt or .vec")
     if suffix == ".vec" and vocab is None:
-        raise CrossviewError(f"cannot write {path}: word2vec .vec files need vocab (one word per row)")
+        raise CrossviewError(
+            f"cannot write {path}: word2vec .vec files need vocab (one word per row)"
+        )
     if vocab is not None and not all(vocab):
         raise CrossviewError(f"cannot write {path}: row {vocab.index('') + 1} has an empty name")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -248,8 +254,9 @@ def write_view(path: Path | str, data, vocab: list[str] | None = None) -> Path:
                 np.save(f, arr)
         elif suffix in (".csv", ".tsv"):
             with open(tmp, "w", newline="", encoding="utf-8") as f:
-                writer = csv.writer(f, delimiter="," if suffix == ".csv" else "\t",
-                                    lineterminator="\n")
+                writer = csv.writer(
+                    f, delimiter="," if suffix == ".csv" else "\t", lineterminator="\n"
+                )
                 for i, row in enumerate(arr.tolist()):
                     cells = [fmt(v) for v in row]
                     writer.writerow(([vocab[i]] if vocab is not None else []) + cells)

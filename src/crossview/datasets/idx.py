@@ -83,8 +83,11 @@ def write_idx(path: Path | str, array: np.ndarray) -> Path:
         )
     if arr.ndim > 255:
         raise CrossviewError(f"IDX files hold at most 255 dimensions; got {arr.ndim}")
-    data = (bytes([0, 0, code, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
-            + np.ascontiguousarray(arr, dtype=IDX_TYPES[code]).tobytes())
+    data = (
+        bytes([0, 0, code, arr.ndim])
+        + struct.pack(f">{arr.ndim}I", *arr.shape)
+        + np.ascontiguousarray(arr, dtype=IDX_TYPES[code]).tobytes()
+    )
     with atomic_write(path) as tmp:
         if path.name.endswith(".gz"):
             with gzip.open(tmp, "wb", compresslevel=6) as f:

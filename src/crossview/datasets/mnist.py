@@ -51,8 +51,12 @@ NPZ_FILE = "mnist.npz"
 
 TRAIN_COUNTS = (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949)
 TEST_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
-_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,),
-           "x_test": (10000, 28, 28), "y_test": (10000,)}
+_SHAPES = {
+    "x_train": (60000, 28, 28),
+    "y_train": (60000,),
+    "x_test": (10000, 28, 28),
+    "y_test": (10000,),
+}
 N_TRAIN = 50000  # the rest of the 60,000 training images is the validation split
 HALF = 14  # X = columns [0, 14), Y = columns [14, 28)
 
@@ -94,8 +98,10 @@ def _find(folder: Path) -> dict[str, Path] | Path | None:
 
 
 def _where_to_put(dirs: list[Path]) -> str:
-    return (f"put {NPZ_FILE} (Keras layout) or the four IDX files ({', '.join(IDX_FILES.values())}, "
-            f"optionally .gz) in one of: {', '.join(str(d) for d in dirs)}")
+    return (
+        f"put {NPZ_FILE} (Keras layout) or the four IDX files ({', '.join(IDX_FILES.values())}, "
+        f"optionally .gz) in one of: {', '.join(str(d) for d in dirs)}"
+    )
 
 
 def _check_array(key: str, arr: np.ndarray, source: Path) -> None:
@@ -158,8 +164,14 @@ def _fetch_one(url: str, dest: Path, expected_md5: str, verbose: bool) -> None:
     with atomic_write(dest) as tmp:
         with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
             total = resp.headers.get("Content-Length") if hasattr(resp, "headers") else None
-            with tqdm(total=int(total) if total else None, unit="B", unit_scale=True,
-                      desc=dest.name, disable=not verbose, leave=False) as bar:
+            with tqdm(
+                total=int(total) if total else None,
+                unit="B",
+                unit_scale=True,
+                desc=dest.name,
+                disable=not verbose,
+                leave=False,
+            ) as bar:
                 for block in iter(lambda: resp.read(1 << 16), b""):
                     out.write(block)
                     bar.update(len(block))
@@ -173,8 +185,13 @@ def _fetch_one(url: str, dest: Path, expected_md5: str, verbose: bool) -> None:
             )
 
 
-def download_mnist(dest: Path | str, *, mirrors: list[str] | None = None,
-                   checksums: dict[str, str] | None = None, verbose: bool = True) -> dict[str, Path]:
+def download_mnist(
+    dest: Path | str,
+    *,
+    mirrors: list[str] | None = None,
+    checksums: dict[str, str] | None = None,
+    verbose: bool = True,
+) -> dict[str, Path]:
     """Download the four gzipped MNIST IDX files into ``dest`` and verify their md5 checksums.
 
     Files already in ``dest`` (plain or .gz) are kept. Each missing file is tried on every mirror
@@ -203,8 +220,9 @@ def download_mnist(dest: Path | str, *, mirrors: list[str] | None = None,
                 _fetch_one(url, dest / (stem + ".gz"), checksums[stem], verbose)
             except (OSError, ValueError, http.client.HTTPException) as exc:
                 reason = getattr(exc, "reason", None) or exc
-                problems.append(f"{url}: {reason}" if not isinstance(exc, CrossviewError)
-                                else str(exc))
+                problems.append(
+                    f"{url}: {reason}" if not isinstance(exc, CrossviewError) else str(exc)
+                )
                 continue
             paths[key] = dest / (stem + ".gz")
             break
@@ -216,8 +234,9 @@ def download_mnist(dest: Path | str, *, mirrors: list[str] | None = None,
     return paths
 
 
-def fetch_mnist(data_dir: Path | str | None = None, *, download: bool = True,
-                verbose: bool = True) -> Path:
+def fetch_mnist(
+    data_dir: Path | str | None = None, *, download: bool = True, verbose: bool = True
+) -> Path:
     """Find (or download) MNIST, verify it, and return the file or folder it was read from.
 
     Looks for ``mnist.npz`` or the four IDX files in ``data_dir``, ``$CROSSVIEW_DATA`` and
@@ -227,8 +246,9 @@ def fetch_mnist(data_dir: Path | str | None = None, *, download: bool = True,
     return _load(data_dir, download, verbose)[1]
 
 
-def load_mnist_arrays(data_dir: Path | str | None = None, *, download: bool = True,
-                      verbose: bool = True) -> dict[str, np.ndarray]:
+def load_mnist_arrays(
+    data_dir: Path | str | None = None, *, download: bool = True, verbose: bool = True
+) -> dict[str, np.ndarray]:
     """Return the verified MNIST arrays ``x_train``, ``y_train``, ``x_test``, ``y_test`` (uint8).
 
     Checks shapes, dtype and the exact label counts of the official data; a file that fails
@@ -257,12 +277,15 @@ def _halves(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Split (n, 28, 28) uint8 images into left and right halves, (n, 392) float32 in [0, 1]."""
     n = images.shape[0]
     scaled = images.astype(np.float32) / np.float32(255.0)
-    return (np.ascontiguousarray(scaled[:, :, :HALF]).reshape(n, -1),
-            np.ascontiguousarray(scaled[:, :, HALF:]).reshape(n, -1))
+    return (
+        np.ascontiguousarray(scaled[:, :, :HALF]).reshape(n, -1),
+        np.ascontiguousarray(scaled[:, :, HALF:]).reshape(n, -1),
+    )
 
 
-def load_mnist_halves(data_dir: Path | str | None = None, download: bool = True,
-                      verbose: bool = True) -> TwoViewDataset:
+def load_mnist_halves(
+    data_dir: Path | str | None = None, download: bool = True, verbose: bool = True
+) -> TwoViewDataset:
     """Load MNIST as left/right halves with the CorrNet protocol splits (50,000 / 10,000 / 10,000).
 
     X is columns 0-13 of each image, Y columns 14-27, flattened row by row to 392 float32 values
@@ -284,10 +307,19 @@ def load_mnist_halves(data_dir: Path | str | None = None, download: bool = True,
         X, Y = _halves(images)
         data[split] = TwoViewData(X, Y, labels.astype(np.int64), name=f"mnist-halves/{split}")
     return TwoViewDataset(
-        "mnist-halves", description="MNIST left (X) and right (Y) image halves, 392 pixels each",
+        "mnist-halves",
+        description="MNIST left (X) and right (Y) image halves, 392 pixels each",
         **data,
     )
 
 
-__all__ = ["load_mnist_halves", "load_mnist_arrays", "fetch_mnist", "download_mnist",
-           "cache_dir", "search_dirs", "MIRRORS", "MD5"]
+__all__ = [
+    "load_mnist_halves",
+    "load_mnist_arrays",
+    "fetch_mnist",
+    "download_mnist",
+    "cache_dir",
+    "search_dirs",
+    "MIRRORS",
+    "MD5",
+]

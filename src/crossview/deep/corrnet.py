@@ -36,21 +36,33 @@ from .nets import SIZES, activation, as_sizes, mlp
 class CorrNetModule(nn.Module):
     """The CorrNet network: two encoders, a combined code and two decoders."""
 
-    def __init__(self, n_x: int, n_y: int, x_hidden, y_hidden, n_components: int,
-                 hidden_activation: str, view_activation: str | None, code_activation: str,
-                 decoder_hidden,
-                 output_activation: str | None, losses: tuple[bool, bool, bool, bool],
-                 lam: float, batch_norm: bool, dropout: float):
+    def __init__(
+        self,
+        n_x: int,
+        n_y: int,
+        x_hidden,
+        y_hidden,
+        n_components: int,
+        hidden_activation: str,
+        view_activation: str | None,
+        code_activation: str,
+        decoder_hidden,
+        output_activation: str | None,
+        losses: tuple[bool, bool, bool, bool],
+        lam: float,
+        batch_norm: bool,
+        dropout: float,
+    ):
         super().__init__()
-        self.enc_x = mlp((n_x, *x_hidden, n_components), hidden_activation, view_activation,
-                         dropout, batch_norm)
-        self.enc_y = mlp((n_y, *y_hidden, n_components), hidden_activation, view_activation,
-                         dropout, batch_norm)
+        self.enc_x = mlp(
+            (n_x, *x_hidden, n_components), hidden_activation, view_activation, dropout, batch_norm
+        )
+        self.enc_y = mlp(
+            (n_y, *y_hidden, n_components), hidden_activation, view_activation, dropout, batch_norm
+        )
         self.code_act = activation(code_activation)
-        self.dec_x = mlp((n_components, *decoder_hidden, n_x), hidden_activation,
-                         output_activation)
-        self.dec_y = mlp((n_components, *decoder_hidden, n_y), hidden_activation,
-                         output_activation)
+        self.dec_x = mlp((n_components, *decoder_hidden, n_x), hidden_activation, output_activation)
+        self.dec_y = mlp((n_components, *decoder_hidden, n_y), hidden_activation, output_activation)
         self.losses = tuple(bool(b) for b in losses)
         self.lam = float(lam)
         self.n_x, self.n_y = n_x, n_y
@@ -238,14 +250,38 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         "standardize_codes": ["boolean"],
     }
 
-    def __init__(self, n_components=50, x_hidden=(500, 300), y_hidden=None, activation="relu",
-                 view_activation="sigmoid", code_activation="identity", decoder_hidden=(),
-                 output_activation=None, loss_self=False, loss_from_x=True, loss_from_y=True,
-                 loss_corr=True, lam=0.5, batch_norm=False, dropout=0.0, standardize_codes=True,
-                 epochs="auto",
-                 batch_size=50, optimizer="adam", learning_rate=1e-3, lr_schedule="cosine",
-                 precision="float32", weight_decay=0.0, patience=None, device="auto",
-                 random_state=None, verbose=True, checkpoint_dir=None, resume=False):
+    def __init__(
+        self,
+        n_components=50,
+        x_hidden=(500, 300),
+        y_hidden=None,
+        activation="relu",
+        view_activation="sigmoid",
+        code_activation="identity",
+        decoder_hidden=(),
+        output_activation=None,
+        loss_self=False,
+        loss_from_x=True,
+        loss_from_y=True,
+        loss_corr=True,
+        lam=0.5,
+        batch_norm=False,
+        dropout=0.0,
+        standardize_codes=True,
+        epochs="auto",
+        batch_size=50,
+        optimizer="adam",
+        learning_rate=1e-3,
+        lr_schedule="cosine",
+        precision="float32",
+        weight_decay=0.0,
+        patience=None,
+        device="auto",
+        random_state=None,
+        verbose=True,
+        checkpoint_dir=None,
+        resume=False,
+    ):
         self.n_components = n_components
         self.x_hidden = x_hidden
         self.y_hidden = y_hidden
@@ -283,8 +319,12 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         return "+".join(on) or "none"
 
     def _losses(self) -> tuple[bool, bool, bool, bool]:
-        return (bool(self.loss_self), bool(self.loss_from_x), bool(self.loss_from_y),
-                bool(self.loss_corr))
+        return (
+            bool(self.loss_self),
+            bool(self.loss_from_x),
+            bool(self.loss_from_y),
+            bool(self.loss_corr),
+        )
 
     def _build_module(self, n_x: int, n_y: int) -> CorrNetModule:
         if self.loss_corr and self.batch_size < 2:
@@ -292,13 +332,27 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         x_hidden = as_sizes(self.x_hidden, "x_hidden")
         y_hidden = x_hidden if self.y_hidden is None else as_sizes(self.y_hidden, "y_hidden")
         if not any(self._losses()):
-            warnings.warn("CorrNet with every loss term switched off learns nothing",
-                          UserWarning, stacklevel=3)
-        return CorrNetModule(n_x, n_y, x_hidden, y_hidden, int(self.n_components),
-                             self.activation, self.view_activation, self.code_activation,
-                             as_sizes(self.decoder_hidden, "decoder_hidden"),
-                             self.output_activation, self._losses(), self.lam,
-                             bool(self.batch_norm), float(self.dropout))
+            warnings.warn(
+                "CorrNet with every loss term switched off learns nothing",
+                UserWarning,
+                stacklevel=3,
+            )
+        return CorrNetModule(
+            n_x,
+            n_y,
+            x_hidden,
+            y_hidden,
+            int(self.n_components),
+            self.activation,
+            self.view_activation,
+            self.code_activation,
+            as_sizes(self.decoder_hidden, "decoder_hidden"),
+            self.output_activation,
+            self._losses(),
+            self.lam,
+            bool(self.batch_norm),
+            float(self.dropout),
+        )
 
     def _raw_code_x(self, t: torch.Tensor) -> torch.Tensor:
         return self.module_.encode(t, None)
@@ -340,18 +394,23 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
     #: the loss combinations of the paper's ablation table (``crossview benchmark --ablation``)
     ABLATION = ("L2+L3", "L1+L2+L3", "L2+L3+L4", "L1+L2+L3+L4")
     #: how a table of variants is headed: what they are, the column naming them, a note
-    VARIANT_TABLE = {"kind": "loss combinations", "column": "loss terms",
-                     "note": "L1: self-reconstruction; L2 / L3: reconstruction of both views "
-                             "from X alone / Y alone; L4: correlation of the two codes "
-                             "(Chandar et al. 2016, eq. 3)."}
+    VARIANT_TABLE = {
+        "kind": "loss combinations",
+        "column": "loss terms",
+        "note": "L1: self-reconstruction; L2 / L3: reconstruction of both views "
+        "from X alone / Y alone; L4: correlation of the two codes "
+        "(Chandar et al. 2016, eq. 3).",
+    }
 
     @classmethod
     def variant_name(cls, variant: str) -> str:
         """The usual spelling of a loss combination: ``"l3+L2"`` -> ``"L2+L3"``."""
         terms = [t.strip().upper() for t in str(variant).split("+")]
         if any(t not in cls.LOSS_TERMS for t in terms) or len(set(terms)) != len(terms):
-            raise CrossviewError(f"cannot read CorrNet loss combination {variant!r}; expected "
-                                 "distinct terms from L1, L2, L3, L4 joined by '+', e.g. L2+L3")
+            raise CrossviewError(
+                f"cannot read CorrNet loss combination {variant!r}; expected "
+                "distinct terms from L1, L2, L3, L4 joined by '+', e.g. L2+L3"
+            )
         return "+".join(t for t in cls.LOSS_TERMS if t in terms)
 
     @classmethod

@@ -89,13 +89,16 @@ class _DCCAENet(_DCCANet):
     divided by the view's total training variance (1 for the mean predictor).
     """
 
-    def __init__(self, n_x, n_y, x_hidden, y_hidden, n_components, activation, eps, lam,
-                 output_activation):
+    def __init__(
+        self, n_x, n_y, x_hidden, y_hidden, n_components, activation, eps, lam, output_activation
+    ):
         super().__init__(n_x, n_y, x_hidden, y_hidden, n_components, activation, eps)
-        self.decoder_x = mlp([n_components, *reversed(x_hidden), n_x], activation,
-                             output_activation)
-        self.decoder_y = mlp([n_components, *reversed(y_hidden), n_y], activation,
-                             output_activation)
+        self.decoder_x = mlp(
+            [n_components, *reversed(x_hidden), n_x], activation, output_activation
+        )
+        self.decoder_y = mlp(
+            [n_components, *reversed(y_hidden), n_y], activation, output_activation
+        )
         self.lam = float(lam)
         self.n_components = int(n_components)
         # total variance of each training view (set before training, saved with the weights)
@@ -200,11 +203,28 @@ class DCCA(DeepTwoViewModel):
         "final_cca": ["boolean"],
     }
 
-    def __init__(self, n_components=50, x_hidden=(500, 500), y_hidden=None, activation="relu",
-                 eps=1e-4, final_cca=True, epochs=40, batch_size=500, optimizer="adam",
-                 learning_rate=1e-3, lr_schedule="constant", precision="float32",
-                 weight_decay=0.0, patience=None, device="auto", random_state=None,
-                 verbose=False, checkpoint_dir=None, resume=False):
+    def __init__(
+        self,
+        n_components=50,
+        x_hidden=(500, 500),
+        y_hidden=None,
+        activation="relu",
+        eps=1e-4,
+        final_cca=True,
+        epochs=40,
+        batch_size=500,
+        optimizer="adam",
+        learning_rate=1e-3,
+        lr_schedule="constant",
+        precision="float32",
+        weight_decay=0.0,
+        patience=None,
+        device="auto",
+        random_state=None,
+        verbose=False,
+        checkpoint_dir=None,
+        resume=False,
+    ):
         self.n_components = n_components
         self.x_hidden = x_hidden
         self.y_hidden = y_hidden
@@ -240,7 +260,8 @@ class DCCA(DeepTwoViewModel):
         if self.batch_size <= k:
             raise CrossviewError(
                 f"batch_size={self.batch_size} must exceed n_components={k}: DCCA estimates "
-                f"{k}x{k} code covariances from each batch (use about 10x n_components)")
+                f"{k}x{k} code covariances from each batch (use about 10x n_components)"
+            )
 
     def _codes(self, X, Y):
         return (self._run(self.module_.encoder_x, X), self._run(self.module_.encoder_y, Y))
@@ -250,8 +271,13 @@ class DCCA(DeepTwoViewModel):
 
     def _fit_linear(self, mom: StreamingMoments) -> None:
         """Fit the final linear CCA from the moments of the training codes."""
-        (self.x_mean_, self.x_weights_, self.y_mean_, self.y_weights_,
-         self.canonical_correlations_) = _cca_of_moments(mom, float(self.eps))
+        (
+            self.x_mean_,
+            self.x_weights_,
+            self.y_mean_,
+            self.y_weights_,
+            self.canonical_correlations_,
+        ) = _cca_of_moments(mom, float(self.eps))
 
     # ---- inference ----------------------------------------------------------------------------
     def _project(self, F, mean, weights):
@@ -385,25 +411,67 @@ class DCCAE(DCCA):
         "output_activation": [str, None],
     }
 
-    def __init__(self, n_components=50, x_hidden=(500, 500), y_hidden=None, activation="relu",
-                 eps=1e-4, final_cca=True, lam=1.0, output_activation=None, epochs=40,
-                 batch_size=500, optimizer="adam", learning_rate=1e-3, lr_schedule="constant",
-                 precision="float32", weight_decay=0.0, patience=None, device="auto",
-                 random_state=None, verbose=False, checkpoint_dir=None, resume=False):
-        super().__init__(n_components=n_components, x_hidden=x_hidden, y_hidden=y_hidden,
-                         activation=activation, eps=eps, final_cca=final_cca, epochs=epochs,
-                         batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
-                         lr_schedule=lr_schedule, precision=precision,
-                         weight_decay=weight_decay, patience=patience, device=device,
-                         random_state=random_state, verbose=verbose,
-                         checkpoint_dir=checkpoint_dir, resume=resume)
+    def __init__(
+        self,
+        n_components=50,
+        x_hidden=(500, 500),
+        y_hidden=None,
+        activation="relu",
+        eps=1e-4,
+        final_cca=True,
+        lam=1.0,
+        output_activation=None,
+        epochs=40,
+        batch_size=500,
+        optimizer="adam",
+        learning_rate=1e-3,
+        lr_schedule="constant",
+        precision="float32",
+        weight_decay=0.0,
+        patience=None,
+        device="auto",
+        random_state=None,
+        verbose=False,
+        checkpoint_dir=None,
+        resume=False,
+    ):
+        super().__init__(
+            n_components=n_components,
+            x_hidden=x_hidden,
+            y_hidden=y_hidden,
+            activation=activation,
+            eps=eps,
+            final_cca=final_cca,
+            epochs=epochs,
+            batch_size=batch_size,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            lr_schedule=lr_schedule,
+            precision=precision,
+            weight_decay=weight_decay,
+            patience=patience,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            checkpoint_dir=checkpoint_dir,
+            resume=resume,
+        )
         self.lam = lam
         self.output_activation = output_activation
 
     def _build_module(self, n_x, n_y):
         k, x_hidden, y_hidden = self._sizes()
-        return _DCCAENet(n_x, n_y, x_hidden, y_hidden, k, self.activation, self.eps, self.lam,
-                         self.output_activation)
+        return _DCCAENet(
+            n_x,
+            n_y,
+            x_hidden,
+            y_hidden,
+            k,
+            self.activation,
+            self.eps,
+            self.lam,
+            self.output_activation,
+        )
 
     def _fit_linear(self, mom: StreamingMoments) -> None:
         """Fit the final CCA and the ridge maps between the two codes (for translation)."""

@@ -12,9 +12,21 @@ from ..base import CrossviewError, TwoViewModel, check_view, check_views
 from .trainer import TRAIN_CONSTRAINTS, History, resolve_device, resolve_epochs, train
 
 #: the training parameters every deep estimator takes in its __init__ (passed to the trainer)
-TRAIN_PARAMS = ("epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule",
-                "precision", "weight_decay", "patience", "device", "random_state", "verbose",
-                "checkpoint_dir", "resume")
+TRAIN_PARAMS = (
+    "epochs",
+    "batch_size",
+    "optimizer",
+    "learning_rate",
+    "lr_schedule",
+    "precision",
+    "weight_decay",
+    "patience",
+    "device",
+    "random_state",
+    "verbose",
+    "checkpoint_dir",
+    "resume",
+)
 
 #: what each training parameter accepts, merged into every deep estimator's
 #: ``_parameter_constraints``: what :func:`~crossview.deep.trainer.train` accepts, and
@@ -78,11 +90,13 @@ class DeepTwoViewModel(TwoViewModel):
             Yv = check_view(Y_val, "Y_val", n_features=Y.shape[1], dtype=np.float32)
             if Xv.shape[0] != Yv.shape[0]:
                 raise CrossviewError(
-                    f"X_val has {Xv.shape[0]} rows and Y_val {Yv.shape[0]}; expected the same")
+                    f"X_val has {Xv.shape[0]} rows and Y_val {Yv.shape[0]}; expected the same"
+                )
             val = (torch.from_numpy(Xv), torch.from_numpy(Yv))
         if self.batch_size > X.shape[0]:
             raise CrossviewError(
-                f"batch_size={self.batch_size} is larger than the {X.shape[0]} training rows")
+                f"batch_size={self.batch_size} is larger than the {X.shape[0]} training rows"
+            )
         self._before_fit(X, Y)
         # the seed drives weight initialisation and dropout through torch's global generator:
         # fork it, so the caller's random state is the same after fit as before
@@ -91,8 +105,12 @@ class DeepTwoViewModel(TwoViewModel):
                 torch.manual_seed(int(self.random_state))
             self.module_ = self._build_module(X.shape[1], Y.shape[1])
             set_view_variances(self.module_, X, Y)
-            self.history_ = train(self.module_, (torch.from_numpy(X), torch.from_numpy(Y)),
-                                  val, **self._train_kwargs(X.shape[0]))
+            self.history_ = train(
+                self.module_,
+                (torch.from_numpy(X), torch.from_numpy(Y)),
+                val,
+                **self._train_kwargs(X.shape[0]),
+            )
         self.module_.to("cpu").eval()
         self._after_fit(X, Y)
         return self
@@ -106,8 +124,9 @@ class DeepTwoViewModel(TwoViewModel):
         outs = []
         with torch.no_grad():
             for start in range(0, A.shape[0], batch_size):
-                t = torch.from_numpy(np.ascontiguousarray(A[start:start + batch_size],
-                                                          dtype=np.float32)).to(dev)
+                t = torch.from_numpy(
+                    np.ascontiguousarray(A[start : start + batch_size], dtype=np.float32)
+                ).to(dev)
                 outs.append(fn(t).cpu().numpy())
         return np.concatenate(outs, axis=0).astype(np.float32, copy=False)
 
@@ -134,21 +153,26 @@ class DeepTwoViewModel(TwoViewModel):
         """Restore what :meth:`_extra_state` saved (nothing by default)."""
 
     def _get_state(self):
-        arrays = {f"module.{k}": v.detach().cpu().numpy()
-                  for k, v in self.module_.state_dict().items()}
+        arrays = {
+            f"module.{k}": v.detach().cpu().numpy() for k, v in self.module_.state_dict().items()
+        }
         more, extra = self._extra_state()
         arrays.update({f"extra.{k}": v for k, v in more.items()})
         return arrays, {"history": self.history_.to_dict(), **extra}
 
     def _set_state(self, arrays, extra):
         self.module_ = self._build_module(self.n_features_in_, self.n_features_in_y_)
-        state = {k[7:]: torch.from_numpy(np.array(v)) for k, v in arrays.items()
-                 if k.startswith("module.")}
+        state = {
+            k[7:]: torch.from_numpy(np.array(v))
+            for k, v in arrays.items()
+            if k.startswith("module.")
+        }
         self.module_.load_state_dict(state, strict=True)
         self.module_.eval()
         self.history_ = History.from_dict(extra.get("history", {}))
-        self._load_extra_state({k[6:]: v for k, v in arrays.items() if k.startswith("extra.")},
-                               extra)
+        self._load_extra_state(
+            {k[6:]: v for k, v in arrays.items() if k.startswith("extra.")}, extra
+        )
 
 
 class StandardizedCodesMixin:

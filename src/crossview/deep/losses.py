@@ -41,8 +41,10 @@ def correlation_sum(hx: torch.Tensor, hy: torch.Tensor, eps: float = 1e-8) -> to
     sum_i (hy_ij - mean_j)^2). ``eps`` keeps a constant column at correlation 0 instead of NaN.
     """
     if hx.shape != hy.shape or hx.dim() != 2:
-        raise ValueError(f"expected two (batch, units) tensors of one shape, got "
-                         f"{tuple(hx.shape)} and {tuple(hy.shape)}")
+        raise ValueError(
+            f"expected two (batch, units) tensors of one shape, got "
+            f"{tuple(hx.shape)} and {tuple(hy.shape)}"
+        )
     cx = hx - hx.mean(dim=0, keepdim=True)
     cy = hy - hy.mean(dim=0, keepdim=True)
     num = (cx * cy).sum(dim=0)
@@ -115,8 +117,13 @@ def inv_sqrtm(A: torch.Tensor, floor: float = 1e-12) -> torch.Tensor:
 
 
 @full_precision
-def canonical_correlations(hx: torch.Tensor, hy: torch.Tensor, eps: float = 1e-4,
-                           eps_y: float | None = None, floor: float = 1e-12) -> torch.Tensor:
+def canonical_correlations(
+    hx: torch.Tensor,
+    hy: torch.Tensor,
+    eps: float = 1e-4,
+    eps_y: float | None = None,
+    floor: float = 1e-12,
+) -> torch.Tensor:
     """All canonical correlations of a batch of paired codes, largest first (differentiable).
 
     Andrew et al. 2013, "Deep Canonical Correlation Analysis" (ICML), sec. 2-3: with centred codes
@@ -126,8 +133,10 @@ def canonical_correlations(hx: torch.Tensor, hy: torch.Tensor, eps: float = 1e-4
     Works in float32 and float64 (the result has the codes' dtype).
     """
     if hx.dim() != 2 or hy.dim() != 2 or hx.shape[0] != hy.shape[0]:
-        raise ValueError(f"expected two (batch, units) tensors with the same batch size, got "
-                         f"{tuple(hx.shape)} and {tuple(hy.shape)}")
+        raise ValueError(
+            f"expected two (batch, units) tensors with the same batch size, got "
+            f"{tuple(hx.shape)} and {tuple(hy.shape)}"
+        )
     m = hx.shape[0]
     if m < 2:
         raise ValueError(f"canonical correlations need a batch of at least 2 rows, got {m}")
@@ -145,8 +154,14 @@ def canonical_correlations(hx: torch.Tensor, hy: torch.Tensor, eps: float = 1e-4
     return torch.linalg.svdvals(T)
 
 
-def cca_loss(hx: torch.Tensor, hy: torch.Tensor, n_components: int | None = None,
-             eps: float = 1e-4, eps_y: float | None = None, floor: float = 1e-12) -> torch.Tensor:
+def cca_loss(
+    hx: torch.Tensor,
+    hy: torch.Tensor,
+    n_components: int | None = None,
+    eps: float = 1e-4,
+    eps_y: float | None = None,
+    floor: float = 1e-12,
+) -> torch.Tensor:
     """Minus the total canonical correlation of a batch: the DCCA objective to minimise.
 
     Andrew et al. 2013, sec. 3: corr(H1, H2) = ||T||_tr = trace((T'T)^{1/2}), the sum
@@ -164,8 +179,9 @@ def cca_loss(hx: torch.Tensor, hy: torch.Tensor, n_components: int | None = None
 
 
 @full_precision
-def relative_mse(pred: torch.Tensor, target: torch.Tensor,
-                 total_variance: torch.Tensor | float) -> torch.Tensor:
+def relative_mse(
+    pred: torch.Tensor, target: torch.Tensor, total_variance: torch.Tensor | float
+) -> torch.Tensor:
     """Reconstruction error as a fraction of the target's variance: :func:`mse` / total variance.
 
     ``total_variance`` is the sum over features of the target view's variance (on the training

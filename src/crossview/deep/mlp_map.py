@@ -19,8 +19,9 @@ class _MapNet(nn.Module):
     def __init__(self, n_x, n_y, hidden, activation, output_activation, loss, bidirectional):
         super().__init__()
         self.x_to_y = mlp([n_x, *hidden, n_y], activation, output_activation)
-        self.y_to_x = (mlp([n_y, *hidden, n_x], activation, output_activation)
-                       if bidirectional else None)
+        self.y_to_x = (
+            mlp([n_y, *hidden, n_x], activation, output_activation) if bidirectional else None
+        )
         self.loss_fn = LOSSES[loss]
 
     def forward(self, x, y):
@@ -34,7 +35,8 @@ def _learns_y_to_x(model) -> bool:
     if not model.bidirectional:
         raise AttributeError(
             "this MLPMap has bidirectional=False, so it has no Y -> X map (predict_x); "
-            "fit it with bidirectional=True for one")
+            "fit it with bidirectional=True for one"
+        )
     return True
 
 
@@ -118,11 +120,27 @@ class MLPMap(DeepTwoViewModel):
         "bidirectional": ["boolean"],
     }
 
-    def __init__(self, hidden=(512,), activation="relu", output_activation=None, loss="mse",
-                 bidirectional=False, epochs=100, batch_size=128, optimizer="adam",
-                 learning_rate=1e-3, lr_schedule="constant", precision="float32",
-                 weight_decay=0.0, patience=None, device="auto", random_state=None,
-                 verbose=True, checkpoint_dir=None, resume=False):
+    def __init__(
+        self,
+        hidden=(512,),
+        activation="relu",
+        output_activation=None,
+        loss="mse",
+        bidirectional=False,
+        epochs=100,
+        batch_size=128,
+        optimizer="adam",
+        learning_rate=1e-3,
+        lr_schedule="constant",
+        precision="float32",
+        weight_decay=0.0,
+        patience=None,
+        device="auto",
+        random_state=None,
+        verbose=True,
+        checkpoint_dir=None,
+        resume=False,
+    ):
         self.hidden = hidden
         self.activation = activation
         self.output_activation = output_activation
@@ -143,8 +161,15 @@ class MLPMap(DeepTwoViewModel):
         self.resume = resume
 
     def _build_module(self, n_x, n_y):
-        return _MapNet(n_x, n_y, as_sizes(self.hidden, "hidden"), self.activation,
-                       self.output_activation, self.loss, bool(self.bidirectional))
+        return _MapNet(
+            n_x,
+            n_y,
+            as_sizes(self.hidden, "hidden"),
+            self.activation,
+            self.output_activation,
+            self.loss,
+            bool(self.bidirectional),
+        )
 
     def predict(self, X):
         """Map view X into the space of view Y, shape (n, n_features_y)."""

@@ -25,25 +25,42 @@ class _MAENet(nn.Module):
     from each code.
     """
 
-    def __init__(self, n_x, n_y, x_hidden, y_hidden, n_components, activation, code_activation,
-                 output_activation, view_activation=None):
+    def __init__(
+        self,
+        n_x,
+        n_y,
+        x_hidden,
+        y_hidden,
+        n_components,
+        activation,
+        code_activation,
+        output_activation,
+        view_activation=None,
+    ):
         super().__init__()
-        self.contrib_x = self._contribution(n_x, x_hidden, n_components, activation,
-                                            view_activation)
-        self.contrib_y = self._contribution(n_y, y_hidden, n_components, activation,
-                                            view_activation)
+        self.contrib_x = self._contribution(
+            n_x, x_hidden, n_components, activation, view_activation
+        )
+        self.contrib_y = self._contribution(
+            n_y, y_hidden, n_components, activation, view_activation
+        )
         self.code_bias = nn.Parameter(torch.zeros(n_components))
         self.code_activation = make_activation(code_activation)
-        self.decoder_x = mlp([n_components, *reversed(x_hidden), n_x], activation,
-                             output_activation)
-        self.decoder_y = mlp([n_components, *reversed(y_hidden), n_y], activation,
-                             output_activation)
+        self.decoder_x = mlp(
+            [n_components, *reversed(x_hidden), n_x], activation, output_activation
+        )
+        self.decoder_y = mlp(
+            [n_components, *reversed(y_hidden), n_y], activation, output_activation
+        )
 
     @staticmethod
     def _contribution(n_in, hidden, n_components, activation, view_activation):
         layers = [mlp([n_in, *hidden], activation, activation)] if hidden else []
-        layers.append(nn.Linear(hidden[-1] if hidden else n_in, n_components,
-                                bias=view_activation is not None))
+        layers.append(
+            nn.Linear(
+                hidden[-1] if hidden else n_in, n_components, bias=view_activation is not None
+            )
+        )
         if view_activation is not None:
             layers.append(make_activation(view_activation))
         return layers[0] if len(layers) == 1 else nn.Sequential(*layers)
@@ -59,10 +76,14 @@ class _MAENet(nn.Module):
 
     def forward(self, x, y):
         cx, cy = self.contrib_x(x), self.contrib_y(y)
-        codes = {"rec_both": self._code(cx + cy), "rec_from_x": self._code(cx),
-                 "rec_from_y": self._code(cy)}
-        terms = {name: mse(self.decoder_x(h), x) + mse(self.decoder_y(h), y)
-                 for name, h in codes.items()}
+        codes = {
+            "rec_both": self._code(cx + cy),
+            "rec_from_x": self._code(cx),
+            "rec_from_y": self._code(cy),
+        }
+        terms = {
+            name: mse(self.decoder_x(h), x) + mse(self.decoder_y(h), y) for name, h in codes.items()
+        }
         return {"loss": sum(terms.values()), **terms}
 
 
@@ -175,13 +196,30 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
         "standardize_codes": ["boolean"],
     }
 
-    def __init__(self, n_components=50, x_hidden=(500,), y_hidden=None, activation="relu",
-                 view_activation=None, code_activation="sigmoid", output_activation=None,
-                 standardize_codes=True, epochs=40, batch_size=100, optimizer="adam",
-                 learning_rate=1e-3, lr_schedule="constant", precision="float32",
-                 weight_decay=0.0, patience=None, device="auto", random_state=None,
-                 verbose=False, checkpoint_dir=None,
-                 resume=False):
+    def __init__(
+        self,
+        n_components=50,
+        x_hidden=(500,),
+        y_hidden=None,
+        activation="relu",
+        view_activation=None,
+        code_activation="sigmoid",
+        output_activation=None,
+        standardize_codes=True,
+        epochs=40,
+        batch_size=100,
+        optimizer="adam",
+        learning_rate=1e-3,
+        lr_schedule="constant",
+        precision="float32",
+        weight_decay=0.0,
+        patience=None,
+        device="auto",
+        random_state=None,
+        verbose=False,
+        checkpoint_dir=None,
+        resume=False,
+    ):
         self.n_components = n_components
         self.x_hidden = x_hidden
         self.y_hidden = y_hidden
@@ -207,8 +245,17 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
     def _build_module(self, n_x, n_y):
         x_hidden = as_sizes(self.x_hidden, "x_hidden")
         y_hidden = x_hidden if self.y_hidden is None else as_sizes(self.y_hidden, "y_hidden")
-        return _MAENet(n_x, n_y, x_hidden, y_hidden, int(self.n_components), self.activation,
-                       self.code_activation, self.output_activation, self.view_activation)
+        return _MAENet(
+            n_x,
+            n_y,
+            x_hidden,
+            y_hidden,
+            int(self.n_components),
+            self.activation,
+            self.code_activation,
+            self.output_activation,
+            self.view_activation,
+        )
 
     def transform(self, X):
         """Return the shared code computed from view X alone, shape (n, n_components)."""
@@ -226,10 +273,12 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
 
     def predict(self, X):
         """Translate view X into view Y: decode Y from the code of X alone."""
-        return self._run(lambda x: self.module_.decoder_y(self.module_.encode_x(x)),
-                         self._check_x(X))
+        return self._run(
+            lambda x: self.module_.decoder_y(self.module_.encode_x(x)), self._check_x(X)
+        )
 
     def predict_x(self, Y):
         """Translate view Y into view X: decode X from the code of Y alone."""
-        return self._run(lambda y: self.module_.decoder_x(self.module_.encode_y(y)),
-                         self._check_y(Y))
+        return self._run(
+            lambda y: self.module_.decoder_x(self.module_.encode_y(y)), self._check_y(Y)
+        )

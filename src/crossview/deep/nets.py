@@ -29,13 +29,18 @@ def activation(name: str | None) -> nn.Module:
     key = "identity" if name is None else str(name).lower()
     if key not in ACTIVATIONS:
         raise CrossviewError(
-            f"unknown activation {name!r}; expected one of {', '.join(sorted(ACTIVATIONS))}")
+            f"unknown activation {name!r}; expected one of {', '.join(sorted(ACTIVATIONS))}"
+        )
     return ACTIVATIONS[key]()
 
 
-def mlp(sizes: Sequence[int], activation_name: str | None = "relu",
-        output_activation: str | None = None, dropout: float = 0.0,
-        batch_norm: bool = False) -> nn.Sequential:
+def mlp(
+    sizes: Sequence[int],
+    activation_name: str | None = "relu",
+    output_activation: str | None = None,
+    dropout: float = 0.0,
+    batch_norm: bool = False,
+) -> nn.Sequential:
     """Build a multilayer perceptron with layer widths ``sizes`` (input first, output last).
 
     Hidden layers get ``activation_name`` (and optional batch norm / dropout); the last layer
@@ -73,9 +78,11 @@ def as_sizes(value, name: str) -> tuple[int, ...]:
         sizes = tuple(value)
     except TypeError:
         raise CrossviewError(
-            f"{name} must be an int or a sequence of ints, got {value!r}") from None
+            f"{name} must be an int or a sequence of ints, got {value!r}"
+        ) from None
     if isinstance(value, str) or not all(
-            isinstance(s, Integral) and not isinstance(s, bool) for s in sizes):
+        isinstance(s, Integral) and not isinstance(s, bool) for s in sizes
+    ):
         raise CrossviewError(f"{name} must be an int or a sequence of ints, got {value!r}")
     if any(s < 1 for s in sizes):
         raise CrossviewError(f"{name} must hold positive sizes, got {sizes}")

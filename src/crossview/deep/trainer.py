@@ -108,16 +108,26 @@ class History:
 
     def to_dict(self) -> dict:
         """Return a JSON-able dict."""
-        return {"train": self.train, "val": self.val, "best_epoch": self.best_epoch,
-                "stopped_early": self.stopped_early, "seconds": self.seconds,
-                "samples_seen": self.samples_seen}
+        return {
+            "train": self.train,
+            "val": self.val,
+            "best_epoch": self.best_epoch,
+            "stopped_early": self.stopped_early,
+            "seconds": self.seconds,
+            "samples_seen": self.samples_seen,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> History:
         """Rebuild from :meth:`to_dict` output."""
-        return cls(train=list(d.get("train", [])), val=list(d.get("val", [])),
-                   best_epoch=d.get("best_epoch"), stopped_early=bool(d.get("stopped_early")),
-                   seconds=float(d.get("seconds", 0.0)), samples_seen=int(d.get("samples_seen", 0)))
+        return cls(
+            train=list(d.get("train", [])),
+            val=list(d.get("val", [])),
+            best_epoch=d.get("best_epoch"),
+            stopped_early=bool(d.get("stopped_early")),
+            seconds=float(d.get("seconds", 0.0)),
+            samples_seen=int(d.get("samples_seen", 0)),
+        )
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -128,12 +138,16 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise CrossviewError(f"device={device!r} was asked for but no CUDA GPU is available; "
-                             "use device='cpu' or 'auto'")
+        raise CrossviewError(
+            f"device={device!r} was asked for but no CUDA GPU is available; "
+            "use device='cpu' or 'auto'"
+        )
     try:
         return torch.device(name)
     except RuntimeError:
-        raise CrossviewError(f"unknown device {device!r}; expected 'auto', 'cpu' or 'cuda'") from None
+        raise CrossviewError(
+            f"unknown device {device!r}; expected 'auto', 'cpu' or 'cuda'"
+        ) from None
 
 
 def env_threads() -> int | None:
@@ -178,8 +192,9 @@ def _make_optimizer(name: str, params, lr: float, weight_decay: float) -> torch.
         return torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay)
     if key == "sgd":
         return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, momentum=0.9)
-    raise CrossviewError(f"unknown optimizer {name!r}; expected one of "
-                         f"{', '.join(map(repr, OPTIMIZERS))}")
+    raise CrossviewError(
+        f"unknown optimizer {name!r}; expected one of {', '.join(map(repr, OPTIMIZERS))}"
+    )
 
 
 def _flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -221,7 +236,8 @@ class _Checkpoint:
 
     def exists(self) -> bool:
         return (self.folder / CHECKPOINT_WEIGHTS).is_file() and (
-            self.folder / CHECKPOINT_STATE).is_file()
+            self.folder / CHECKPOINT_STATE
+        ).is_file()
 
     def save(self, module, opt, gen, best_state, meta: dict) -> None:
         from safetensors.torch import save_file
@@ -247,8 +263,9 @@ class _Checkpoint:
             tensors = load_file(str(self.folder / CHECKPOINT_WEIGHTS))
             meta = json.loads((self.folder / CHECKPOINT_STATE).read_text())
         except (SafetensorError, OSError, ValueError) as exc:
-            raise CrossviewError(f"checkpoint in {self.folder} is corrupt ({exc}); delete it to "
-                                 "start again") from None
+            raise CrossviewError(
+                f"checkpoint in {self.folder} is corrupt ({exc}); delete it to start again"
+            ) from None
         return tensors, meta
 
 
@@ -267,12 +284,17 @@ def _check_finite(out: dict[str, torch.Tensor], epoch: int, batch: int) -> None:
     which = ", ".join(bad) if bad else "loss"
     raise NonFiniteLossError(
         f"training stopped at epoch {epoch + 1}, batch {batch + 1}: loss term(s) {which} became "
-        f"{float(loss.detach())}; lower the learning rate, check the input scaling, or raise regularisation"
+        f"{float(loss.detach())}; lower the learning rate, check the input scaling, or raise "
+        "regularisation"
     )
 
 
-def evaluate(module: torch.nn.Module, tensors: tuple[torch.Tensor, ...], batch_size: int,
-             device: torch.device) -> dict[str, float]:
+def evaluate(
+    module: torch.nn.Module,
+    tensors: tuple[torch.Tensor, ...],
+    batch_size: int,
+    device: torch.device,
+) -> dict[str, float]:
     """Return the mean of every loss term over ``tensors`` (no gradients, eval mode)."""
     module.eval()
     n = tensors[0].shape[0]
@@ -378,20 +400,55 @@ def train(
         training stopped early, the wall time and the rows processed.
     """
     # the keyword arguments, checked before anything is moved or trained
-    check_params(TRAIN_CONSTRAINTS, {k: v for k, v in locals().items() if k in TRAIN_CONSTRAINTS},
-                 "train")
+    check_params(
+        TRAIN_CONSTRAINTS, {k: v for k, v in locals().items() if k in TRAIN_CONSTRAINTS}, "train"
+    )
     with thread_limit(env_threads()):
-        return _train(module, train_data, val_data, epochs=epochs, batch_size=batch_size,
-                      optimizer=optimizer, learning_rate=learning_rate,
-                      lr_schedule=lr_schedule, precision=precision, weight_decay=weight_decay,
-                      patience=patience, min_delta=min_delta, restore_best=restore_best,
-                      device=device, random_state=random_state,
-                      checkpoint_dir=checkpoint_dir, resume=resume, verbose=verbose, desc=desc)
+        return _train(
+            module,
+            train_data,
+            val_data,
+            epochs=epochs,
+            batch_size=batch_size,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            lr_schedule=lr_schedule,
+            precision=precision,
+            weight_decay=weight_decay,
+            patience=patience,
+            min_delta=min_delta,
+            restore_best=restore_best,
+            device=device,
+            random_state=random_state,
+            checkpoint_dir=checkpoint_dir,
+            resume=resume,
+            verbose=verbose,
+            desc=desc,
+        )
 
 
-def _train(module, train_data, val_data, *, epochs, batch_size, optimizer, learning_rate,
-           lr_schedule, precision, weight_decay, patience, min_delta, restore_best, device,
-           random_state, checkpoint_dir, resume, verbose, desc) -> History:
+def _train(
+    module,
+    train_data,
+    val_data,
+    *,
+    epochs,
+    batch_size,
+    optimizer,
+    learning_rate,
+    lr_schedule,
+    precision,
+    weight_decay,
+    patience,
+    min_delta,
+    restore_best,
+    device,
+    random_state,
+    checkpoint_dir,
+    resume,
+    verbose,
+    desc,
+) -> History:
     """The training loop of :func:`train` (arguments checked there)."""
     import time
 
@@ -402,8 +459,11 @@ def _train(module, train_data, val_data, *, epochs, batch_size, optimizer, learn
         val_data = tuple(t.to(dev) for t in val_data)
     n = train_data[0].shape[0]
     gen = torch.Generator()
-    gen.manual_seed(int(random_state) if random_state is not None else
-                    int(torch.randint(0, 2**31 - 1, (1,)).item()))
+    gen.manual_seed(
+        int(random_state)
+        if random_state is not None
+        else int(torch.randint(0, 2**31 - 1, (1,)).item())
+    )
     opt = _make_optimizer(optimizer, module.parameters(), learning_rate, weight_decay)
     autocast = _autocast(precision, dev)
 
@@ -426,8 +486,15 @@ def _train(module, train_data, val_data, *, epochs, batch_size, optimizer, learn
         if meta.get("finished"):
             start_epoch = epochs
 
-    bar = tqdm(total=epochs, initial=start_epoch, desc=desc, disable=not verbose,
-               unit="epoch", dynamic_ncols=True, leave=True)
+    bar = tqdm(
+        total=epochs,
+        initial=start_epoch,
+        desc=desc,
+        disable=not verbose,
+        unit="epoch",
+        dynamic_ncols=True,
+        leave=True,
+    )
     t0 = time.perf_counter() - history.seconds
     try:
         for epoch in range(start_epoch, epochs):
@@ -459,7 +526,8 @@ def _train(module, train_data, val_data, *, epochs, batch_size, optimizer, learn
                 if not math.isfinite(score):
                     raise NonFiniteLossError(
                         f"validation loss became {score} at epoch {epoch + 1}; lower the "
-                        "learning rate or raise regularisation")
+                        "learning rate or raise regularisation"
+                    )
             if score < best_score - min_delta:
                 best_score, bad_epochs = score, 0
                 history.best_epoch = epoch
@@ -470,16 +538,26 @@ def _train(module, train_data, val_data, *, epochs, batch_size, optimizer, learn
             history.seconds = time.perf_counter() - t0
             stop = patience is not None and val_data is not None and bad_epochs >= patience
             if ckpt is not None:
-                ckpt.save(module, opt, gen, best_state, {
-                    "epoch": epoch, "history": history.to_dict(),
-                    "best_score": best_score if math.isfinite(best_score) else None,
-                    "bad_epochs": bad_epochs, "finished": stop})
+                ckpt.save(
+                    module,
+                    opt,
+                    gen,
+                    best_state,
+                    {
+                        "epoch": epoch,
+                        "history": history.to_dict(),
+                        "best_score": best_score if math.isfinite(best_score) else None,
+                        "bad_epochs": bad_epochs,
+                        "finished": stop,
+                    },
+                )
             bar.set_postfix(postfix, refresh=False)
             bar.update(1)
             if stop:
                 history.stopped_early = True
-                log.info("early stop after epoch %d (best %d)", epoch + 1,
-                         (history.best_epoch or 0) + 1)
+                log.info(
+                    "early stop after epoch %d (best %d)", epoch + 1, (history.best_epoch or 0) + 1
+                )
                 break
     finally:
         bar.close()

@@ -88,10 +88,21 @@ def seed_list(seeds) -> list[int]:
     return out
 
 
-def run_benchmark(data, methods=None, seeds=1, out_dir="benchmark", *, method_params=None,
-                  ablation: bool = False, resume: bool = True, verbose: bool = True,
-                  figures: bool = True, protocol=None, image_shape=None,
-                  eval_split: str = "test") -> BenchmarkResult:
+def run_benchmark(
+    data,
+    methods=None,
+    seeds=1,
+    out_dir="benchmark",
+    *,
+    method_params=None,
+    ablation: bool = False,
+    resume: bool = True,
+    verbose: bool = True,
+    figures: bool = True,
+    protocol=None,
+    image_shape=None,
+    eval_split: str = "test",
+) -> BenchmarkResult:
     """Fit every method on ``data`` for every seed, score it, and write the results folder.
 
     Parameters
@@ -147,14 +158,25 @@ def run_benchmark(data, methods=None, seeds=1, out_dir="benchmark", *, method_pa
                     log.info("reusing %s", path)
                     reused.append((spec.key, seed))
                 elif twin is not None and twin_serves(twin, spec, want_figures):
-                    log.info("%s seed %d is the same run as %s", spec.key, seed,
-                             twin["key"]["spec"])
+                    log.info(
+                        "%s seed %d is the same run as %s", spec.key, seed, twin["key"]["spec"]
+                    )
                     run = as_twin(twin, spec, key)
                     save_json(path, run)
                     reused.append((spec.key, seed))
                 else:
-                    run = _fit_one(spec, seed, data, plan[spec.key], key, verbose, want_figures,
-                                   proto, split, out)
+                    run = _fit_one(
+                        spec,
+                        seed,
+                        data,
+                        plan[spec.key],
+                        key,
+                        verbose,
+                        want_figures,
+                        proto,
+                        split,
+                        out,
+                    )
                     save_json(path, run)
                     fitted.append((spec.key, seed))
                 rows.append(run["row"])
@@ -164,10 +186,20 @@ def run_benchmark(data, methods=None, seeds=1, out_dir="benchmark", *, method_pa
                 bar.update(1)
     finally:
         bar.close()
-    written = write_outputs(out, proto, specs, seeds, rows, dim_corr, fingerprint, figures,
-                            eval_split)
-    return BenchmarkResult(out, proto, rows, written["summary"], fitted, reused,
-                           written["figures"], written["files"], written["tables"])
+    written = write_outputs(
+        out, proto, specs, seeds, rows, dim_corr, fingerprint, figures, eval_split
+    )
+    return BenchmarkResult(
+        out,
+        proto,
+        rows,
+        written["summary"],
+        fitted,
+        reused,
+        written["figures"],
+        written["files"],
+        written["tables"],
+    )
 
 
 _warmed_up = False
@@ -195,21 +227,46 @@ def _fit_one(spec, seed, data, params, key, verbose, want_figures, proto, split,
     """Fit and score one method × seed; return its run record (figures drawn if asked)."""
     if registry.get(spec.method, task="paired").deep:
         _warm_up_torch()
-    result = run_method(spec.method, data, params=params, seed=seed,
-                        eval_split=key["eval_split"], verbose=verbose, keep_model=want_figures)
+    result = run_method(
+        spec.method,
+        data,
+        params=params,
+        seed=seed,
+        eval_split=key["eval_split"],
+        verbose=verbose,
+        keep_model=want_figures,
+    )
     stored = {k: v for k, v in result.params.items() if k != "verbose"}
-    row = {"method": spec.key, "base_method": spec.method, "variant": spec.variant,
-           "seed": seed, **result.metrics,
-           "params": json.dumps(jsonable(stored), sort_keys=True)}
-    run = {"format": RUN_FORMAT, "key": key, "row": row, "finished": time.time(),
-           "dim_corr": None, "figures": None}
+    row = {
+        "method": spec.key,
+        "base_method": spec.method,
+        "variant": spec.variant,
+        "seed": seed,
+        **result.metrics,
+        "params": json.dumps(jsonable(stored), sort_keys=True),
+    }
+    run = {
+        "format": RUN_FORMAT,
+        "key": key,
+        "row": row,
+        "finished": time.time(),
+        "dim_corr": None,
+        "figures": None,
+    }
     if result.model is not None:
         run["dim_corr"] = dimension_correlations(result.model, split)
         if want_figures:
             # a variant shows its training curves; its codes are in the per-dimension
             # correlation figure with the other methods
             kinds = ("training",) if spec.variant else KINDS
-            paths = model_figures(result.model, spec.key, spec.slug, split, out / "figures",
-                                  image_shape=proto.image_shape, kinds=kinds)
+            paths = model_figures(
+                result.model,
+                spec.key,
+                spec.slug,
+                split,
+                out / "figures",
+                image_shape=proto.image_shape,
+                kinds=kinds,
+            )
             run["figures"] = [p.relative_to(out).as_posix() for p in paths]
     return run

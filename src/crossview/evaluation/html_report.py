@@ -49,12 +49,15 @@ def _caption(path: Path) -> str:
 def _figure(path: Path, base: Path) -> str:
     rel = Path(os.path.relpath(path, base)).as_posix()
     cap = html.escape(_caption(path))
-    return (f'<figure><a href="{html.escape(rel)}"><img src="{html.escape(rel)}" '
-            f'alt="{cap}" loading="lazy"></a><figcaption>{cap}</figcaption></figure>')
+    return (
+        f'<figure><a href="{html.escape(rel)}"><img src="{html.escape(rel)}" '
+        f'alt="{cap}" loading="lazy"></a><figcaption>{cap}</figcaption></figure>'
+    )
 
 
-def write_report(path: Path, protocol, tables, figures: dict[str, list[Path]],
-                 header: dict) -> Path:
+def write_report(
+    path: Path, protocol, tables, figures: dict[str, list[Path]], header: dict
+) -> Path:
     """Write the page: protocol, tables, figures by method, other figures in the folder, machine.
 
     ``figures`` maps a section title (a method) to its PNG files. PNG files under the report's
@@ -64,14 +67,17 @@ def write_report(path: Path, protocol, tables, figures: dict[str, list[Path]],
     path = Path(path)
     base = path.parent
     esc = html.escape
-    parts = [f"<h1>crossview benchmark: {esc(protocol.name)}</h1>",
-             f"<p>{esc(protocol.description)}</p>",
-             f'<p class="meta">methods: {esc(", ".join(header.get("methods", [])))}; seeds: '
-             f'{esc(", ".join(map(str, header.get("seeds", []))))}; written '
-             f'{esc(header.get("created") or time.strftime("%Y-%m-%d %H:%M"))}. Numbers: '
-             '<a href="results.csv">results.csv</a>, <a href="results.json">results.json</a>, '
-             '<a href="results.md">results.md</a>.</p>',
-             "<h2>Results</h2>", *(t.to_html() for t in tables)]
+    parts = [
+        f"<h1>crossview benchmark: {esc(protocol.name)}</h1>",
+        f"<p>{esc(protocol.description)}</p>",
+        f'<p class="meta">methods: {esc(", ".join(header.get("methods", [])))}; seeds: '
+        f"{esc(', '.join(map(str, header.get('seeds', []))))}; written "
+        f"{esc(header.get('created') or time.strftime('%Y-%m-%d %H:%M'))}. Numbers: "
+        '<a href="results.csv">results.csv</a>, <a href="results.json">results.json</a>, '
+        '<a href="results.md">results.md</a>.</p>',
+        "<h2>Results</h2>",
+        *(t.to_html() for t in tables),
+    ]
     shown: set[Path] = set()
     sections = [(title, [p for p in paths if p.is_file()]) for title, paths in figures.items()]
     if any(paths for _, paths in sections):
@@ -88,10 +94,13 @@ def write_report(path: Path, protocol, tables, figures: dict[str, list[Path]],
         parts.append('<p class="meta">From earlier runs of methods not in this report.</p>')
         parts += [_figure(p, base) for p in others]
     machine = header.get("machine", {})
-    rows = "".join(f"<tr><td>{esc(str(k))}</td><td>{esc(str(v))}</td></tr>"
-                   for k, v in machine.items())
+    rows = "".join(
+        f"<tr><td>{esc(str(k))}</td><td>{esc(str(v))}</td></tr>" for k, v in machine.items()
+    )
     parts += ["<h2>Machine</h2>", f"<table><tbody>{rows}</tbody></table>"]
-    page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>crossview benchmark: {esc(protocol.name)}</title>\n<style>{_CSS}</style>\n"
-            "</head>\n<body>\n" + "\n".join(parts) + "\n</body>\n</html>\n")
+    page = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>crossview benchmark: {esc(protocol.name)}</title>\n<style>{_CSS}</style>\n"
+        "</head>\n<body>\n" + "\n".join(parts) + "\n</body>\n</html>\n"
+    )
     return write_text(path, page)

@@ -57,8 +57,9 @@ def sum_correlation(Zx, Zy) -> float:
     return float(per_dimension_correlation(Zx, Zy).sum())
 
 
-def _orthonormal_basis(Zc: np.ndarray, reg: float, rtol: float | None
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def _orthonormal_basis(
+    Zc: np.ndarray, reg: float, rtol: float | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Return (U, a): an orthonormal basis of the centred code's column space and the weights
     s / sqrt(s^2 + reg (n - 1)) of its directions (all 1 when ``reg`` is 0)."""
     U, s, _ = np.linalg.svd(Zc, full_matrices=False)
@@ -91,8 +92,9 @@ def canonical_correlations(Zx, Zy, reg: float = 0.0, rtol: float | None = None) 
     return np.clip(np.linalg.svd(M, compute_uv=False), 0.0, 1.0)
 
 
-def canonical_sum_correlation(Zx, Zy, n_components: int | None = None, reg: float = 0.0,
-                              rtol: float | None = None) -> float:
+def canonical_sum_correlation(
+    Zx, Zy, n_components: int | None = None, reg: float = 0.0, rtol: float | None = None
+) -> float:
     """Sum of the ``n_components`` largest canonical correlations of Zx and Zy (DCCA measure).
 
     This is the "total correlation" that Andrew et al. (2013) report for DCCA: linear CCA is
@@ -112,8 +114,9 @@ def canonical_sum_correlation(Zx, Zy, n_components: int | None = None, reg: floa
     return float(rho.sum())
 
 
-def transfer_accuracy(Zx, Zy, labels, folds: int = 5, C: float = 1.0, random_state=0,
-                      max_iter: int = 2000) -> dict[str, float]:
+def transfer_accuracy(
+    Zx, Zy, labels, folds: int = 5, C: float = 1.0, random_state=0, max_iter: int = 2000
+) -> dict[str, float]:
     """Train a linear classifier on one view's codes and test it on the other's (CorrNet protocol).
 
     Chandar et al. (2016), sec. 6.2: the rows are cut into ``folds`` contiguous folds; for each
@@ -147,9 +150,10 @@ def transfer_accuracy(Zx, Zy, labels, folds: int = 5, C: float = 1.0, random_sta
                     f"outside {test[0]}..{test[-1]} hold one class only (are the rows sorted by "
                     "label? shuffle them first)"
                 )
-            clf = make_pipeline(StandardScaler(),
-                                LinearSVC(C=C, dual="auto", max_iter=max_iter,
-                                          random_state=random_state))
+            clf = make_pipeline(
+                StandardScaler(),
+                LinearSVC(C=C, dual="auto", max_iter=max_iter, random_state=random_state),
+            )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 clf.fit(A[train], labels[train])

@@ -24,8 +24,17 @@ def _save(fig: Figure, path) -> Path:
     return path
 
 
-def plot_reconstructions(X, Y, Y_hat, image_shape: tuple[int, int], path, *, n: int = 10,
-                         generated: str = "right", title: str | None = None) -> Path:
+def plot_reconstructions(
+    X,
+    Y,
+    Y_hat,
+    image_shape: tuple[int, int],
+    path,
+    *,
+    n: int = 10,
+    generated: str = "right",
+    title: str | None = None,
+) -> Path:
     """Show images whose ``generated`` half is the model's output next to the real images.
 
     ``X`` is the given half, ``Y`` the true other half and ``Y_hat`` its reconstruction, each
@@ -39,8 +48,11 @@ def plot_reconstructions(X, Y, Y_hat, image_shape: tuple[int, int], path, *, n: 
     for i in range(n):
         given = X[i].reshape(h, w)
         truth, gen = Y[i].reshape(h, w), np.clip(Y_hat[i].reshape(h, w), 0, 1)
-        pair = ((given, truth), (given, gen)) if generated == "right" else (
-            (truth, given), (gen, given))
+        pair = (
+            ((given, truth), (given, gen))
+            if generated == "right"
+            else ((truth, given), (gen, given))
+        )
         for r, (left, right) in enumerate(pair):
             ax = axes[r, i]
             ax.imshow(np.hstack([left, right]), cmap="gray", vmin=0, vmax=1)
@@ -85,8 +97,16 @@ def plot_training_curves(history, path, title: str = "") -> Path:
     return _save(fig, path)
 
 
-def plot_code_map(Zx, Zy, labels, path, title: str = "", method: str = "pca",
-                  random_state: int = 0, max_points: int = 3000) -> Path:
+def plot_code_map(
+    Zx,
+    Zy,
+    labels,
+    path,
+    title: str = "",
+    method: str = "pca",
+    random_state: int = 0,
+    max_points: int = 3000,
+) -> Path:
     """A 2-D map (PCA or t-SNE) of the codes of both views, coloured by class.
 
     The projection is fitted on both views' codes together, so the two panels share axes.
@@ -102,7 +122,7 @@ def plot_code_map(Zx, Zy, labels, path, title: str = "", method: str = "pca",
         from sklearn.decomposition import PCA
 
         P = PCA(n_components=2, random_state=random_state).fit_transform(Z)
-    px, py = P[: len(idx)], P[len(idx):]
+    px, py = P[: len(idx)], P[len(idx) :]
     lab = np.asarray(labels)[idx]
     fig = Figure(figsize=(8, 3.8))
     axes = fig.subplots(1, 2, sharex=True, sharey=True)

@@ -19,15 +19,31 @@ PRESETS: dict[str, dict[str, dict]] = {
     "mnist-halves": {
         "cca": dict(n_components=50),
         "kcca": dict(n_components=50),  # its own defaults: RBF, Nystrom with 2000 landmarks
-        "dcca": dict(n_components=50, x_hidden=(500, 500), activation="relu", batch_size=500,
-                     epochs=40),
-        "dccae": dict(n_components=50, x_hidden=(500, 500), activation="relu",
-                      output_activation="sigmoid", lam=0.1, batch_size=500, epochs=20),
+        "dcca": dict(
+            n_components=50, x_hidden=(500, 500), activation="relu", batch_size=500, epochs=40
+        ),
+        "dccae": dict(
+            n_components=50,
+            x_hidden=(500, 500),
+            activation="relu",
+            output_activation="sigmoid",
+            lam=0.1,
+            batch_size=500,
+            epochs=20,
+        ),
         # chosen on the validation split (docs/benchmarks.md, section 1)
-        "mae": dict(n_components=50, x_hidden=(500,), activation="relu",
-                    view_activation="sigmoid", code_activation="sigmoid",
-                    output_activation="sigmoid", lr_schedule="cosine", learning_rate=2e-3,
-                    batch_size=100, epochs=30),
+        "mae": dict(
+            n_components=50,
+            x_hidden=(500,),
+            activation="relu",
+            view_activation="sigmoid",
+            code_activation="sigmoid",
+            output_activation="sigmoid",
+            lr_schedule="cosine",
+            learning_rate=2e-3,
+            batch_size=100,
+            epochs=30,
+        ),
         # Deep CorrNet 500-300-50 with the estimator's defaults, which are the recipe tuned on
         # this validation split (docs/corrnet-tuning.md)
         "corrnet": dict(n_components=50, x_hidden=(500, 300)),
@@ -36,13 +52,33 @@ PRESETS: dict[str, dict[str, dict]] = {
     "digits-halves": {
         "cca": dict(n_components=16),
         "kcca": dict(n_components=16, kernel="rbf", method="exact"),
-        "dcca": dict(n_components=16, x_hidden=(64,), activation="relu", batch_size=200,
-                     epochs=60, learning_rate=2e-3),
-        "dccae": dict(n_components=16, x_hidden=(64,), activation="relu",
-                      output_activation="sigmoid", lam=0.1, batch_size=200, epochs=60,
-                      learning_rate=2e-3),
-        "mae": dict(n_components=16, x_hidden=(64,), activation="relu",
-                    output_activation="sigmoid", batch_size=50, epochs=60, learning_rate=2e-3),
+        "dcca": dict(
+            n_components=16,
+            x_hidden=(64,),
+            activation="relu",
+            batch_size=200,
+            epochs=60,
+            learning_rate=2e-3,
+        ),
+        "dccae": dict(
+            n_components=16,
+            x_hidden=(64,),
+            activation="relu",
+            output_activation="sigmoid",
+            lam=0.1,
+            batch_size=200,
+            epochs=60,
+            learning_rate=2e-3,
+        ),
+        "mae": dict(
+            n_components=16,
+            x_hidden=(64,),
+            activation="relu",
+            output_activation="sigmoid",
+            batch_size=50,
+            epochs=60,
+            learning_rate=2e-3,
+        ),
         # 300 epochs where the defaults' epochs="auto" trains 1000 on 1,078 rows: quicker,
         # a few transfer points lower (docs/benchmarks.md, "Defaults")
         "corrnet": dict(n_components=16, x_hidden=(64,), epochs=300),
@@ -82,19 +118,27 @@ class Protocol:
         h, w = self.image_shape
         widths = (data.train.X.shape[1], data.train.Y.shape[1])
         if widths != (h * w, h * w):
-            raise CrossviewError(f"image shape {h}x{w} has {h * w} pixels but the views have "
-                                 f"{widths[0]} (X) and {widths[1]} (Y) features")
+            raise CrossviewError(
+                f"image shape {h}x{w} has {h * w} pixels but the views have "
+                f"{widths[0]} (X) and {widths[1]} (Y) features"
+            )
 
 
 PROTOCOLS: dict[str, Protocol] = {
     "mnist-halves": Protocol(
-        "mnist-halves", MNIST_PRESETS, (28, 14),
+        "mnist-halves",
+        MNIST_PRESETS,
+        (28, 14),
         "MNIST left (X) / right (Y) halves, 392 pixels each; train on the first 50,000 training "
-        "images, validate on the last 10,000, test on the 10,000 test images (CorrNet protocol)."),
+        "images, validate on the last 10,000, test on the 10,000 test images (CorrNet protocol).",
+    ),
     "digits-halves": Protocol(
-        "digits-halves", DIGITS_PRESETS, (8, 4),
+        "digits-halves",
+        DIGITS_PRESETS,
+        (8, 4),
         "scikit-learn 8x8 digits, left (X) / right (Y) halves, 32 pixels each; shuffled 60/20/20 "
-        "split (a small offline stand-in for MNIST halves)."),
+        "split (a small offline stand-in for MNIST halves).",
+    ),
     "custom": Protocol("custom", PRESETS["custom"], None, "user-supplied paired views."),
 }
 
@@ -104,14 +148,16 @@ def get_protocol(protocol, data=None, image_shape=None) -> Protocol:
     if isinstance(protocol, Protocol):
         proto = protocol
     else:
-        name = protocol or (getattr(data, "name", "") if getattr(data, "name", "") in PROTOCOLS
-                            else "custom")
+        name = protocol or (
+            getattr(data, "name", "") if getattr(data, "name", "") in PROTOCOLS else "custom"
+        )
         if name not in PROTOCOLS:
             raise CrossviewError(f"unknown protocol {name!r}; known: {', '.join(PROTOCOLS)}")
         proto = PROTOCOLS[name]
     if image_shape is not None:
-        proto = Protocol(proto.name, proto.presets, tuple(int(v) for v in image_shape),
-                         proto.description)
+        proto = Protocol(
+            proto.name, proto.presets, tuple(int(v) for v in image_shape), proto.description
+        )
     return proto
 
 

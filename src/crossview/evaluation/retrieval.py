@@ -74,8 +74,9 @@ def _scores(Q, B, sl: slice, r_base, r_query) -> np.ndarray:
     return 2.0 * S - r_base[sl, None] - r_query[None, :]
 
 
-def nearest(Zq, Zbase, k: int = 1, method: str = "nn", csls_k: int = 10,
-            chunk_size: int | None = None) -> np.ndarray:
+def nearest(
+    Zq, Zbase, k: int = 1, method: str = "nn", csls_k: int = 10, chunk_size: int | None = None
+) -> np.ndarray:
     """Return the indices of the ``k`` best rows of ``Zbase`` for each row of ``Zq``, best first.
 
     ``method="nn"`` ranks by cosine similarity, ``"csls"`` by CSLS (module docstring). Works in
@@ -85,13 +86,17 @@ def nearest(Zq, Zbase, k: int = 1, method: str = "nn", csls_k: int = 10,
     Q, B, r_base, r_query = _prepare(Zq, Zbase, method, csls_k, chunk_size)
     k = int(k)
     if not 1 <= k <= B.shape[0]:
-        raise CrossviewError(f"k must be between 1 and the number of base rows ({B.shape[0]}); "
-                             f"got {k}")
+        raise CrossviewError(
+            f"k must be between 1 and the number of base rows ({B.shape[0]}); got {k}"
+        )
     out = np.empty((Q.shape[0], k), dtype=np.int64)
     for sl in _chunks(Q.shape[0], B.shape[0], chunk_size):
         S = _scores(Q, B, sl, r_base, r_query)
-        top = np.argpartition(-S, k - 1, axis=1)[:, :k] if k < S.shape[1] else \
-            np.tile(np.arange(S.shape[1]), (S.shape[0], 1))
+        top = (
+            np.argpartition(-S, k - 1, axis=1)[:, :k]
+            if k < S.shape[1]
+            else np.tile(np.arange(S.shape[1]), (S.shape[0], 1))
+        )
         order = np.argsort(-np.take_along_axis(S, top, axis=1), axis=1, kind="stable")
         out[sl] = np.take_along_axis(top, order, axis=1)
     return out
@@ -104,8 +109,14 @@ def _parse_k(k) -> tuple[int, ...]:
     return tuple(sorted({int(v) for v in ks}))
 
 
-def retrieval_precision(Zx, Zy, k: int | Iterable[int] = (1, 5, 10), method: str = "nn",
-                        csls_k: int = 10, chunk_size: int | None = None) -> dict[int, float]:
+def retrieval_precision(
+    Zx,
+    Zy,
+    k: int | Iterable[int] = (1, 5, 10),
+    method: str = "nn",
+    csls_k: int = 10,
+    chunk_size: int | None = None,
+) -> dict[int, float]:
     """Precision at k of cross-view retrieval: does row i of Zx find row i of Zy in its top k?
 
     Every row of Zx is a query against all rows of Zy, ranked by cosine (``"nn"``) or CSLS

@@ -59,8 +59,13 @@ def save_json(path: Path, obj) -> Path:
 
 def run_key(spec: MethodSpec, seed: int, params: dict, eval_split: str, fingerprint: dict) -> dict:
     """What a stored run must match to be reused."""
-    return {"spec": spec.key, "seed": seed, "params": jsonable(params), "eval_split": eval_split,
-            "data": fingerprint}
+    return {
+        "spec": spec.key,
+        "seed": seed,
+        "params": jsonable(params),
+        "eval_split": eval_split,
+        "data": fingerprint,
+    }
 
 
 def run_path(runs_dir: Path, spec: MethodSpec, seed: int) -> Path:
@@ -98,11 +103,16 @@ def twin_serves(twin: dict, spec: MethodSpec, want_figures: bool) -> bool:
     twin lacks (a variant draws only its training curves, a plain method every kind)."""
     if not want_figures:
         return True
-    return twin.get("figures") is not None and (spec.variant is not None
-                                                or twin["row"].get("variant") is None)
+    return twin.get("figures") is not None and (
+        spec.variant is not None or twin["row"].get("variant") is None
+    )
 
 
 def as_twin(twin: dict, spec: MethodSpec, key: dict) -> dict:
     """The twin's run recorded under ``spec``'s name and key."""
-    return {**twin, "key": key, "same_as": twin["key"]["spec"],
-            "row": {**twin["row"], "method": spec.key, "variant": spec.variant}}
+    return {
+        **twin,
+        "key": key,
+        "same_as": twin["key"]["spec"],
+        "row": {**twin["row"], "method": spec.key, "variant": spec.variant},
+    }

@@ -36,8 +36,12 @@ class MethodResult:
         """A flat JSON-able row: method, seed, every metric and the parameters (as JSON text)."""
         import json
 
-        return {"method": self.method, "seed": self.seed, **self.metrics,
-                "params": json.dumps(self.params, sort_keys=True, default=str)}
+        return {
+            "method": self.method,
+            "seed": self.seed,
+            **self.metrics,
+            "params": json.dumps(self.params, sort_keys=True, default=str),
+        }
 
 
 class PeakMemory:
@@ -78,9 +82,17 @@ class PeakMemory:
         self.peak_mb = max(self.peak_mb, self._rss_mb() - self.start_mb)
 
 
-def run_method(method: str, data, *, params: dict | None = None, seed: int = 0,
-               eval_split: str = "test", verbose: bool = False, keep_model: bool = False,
-               checkpoint_dir=None) -> MethodResult:
+def run_method(
+    method: str,
+    data,
+    *,
+    params: dict | None = None,
+    seed: int = 0,
+    eval_split: str = "test",
+    verbose: bool = False,
+    keep_model: bool = False,
+    checkpoint_dir=None,
+) -> MethodResult:
     """Fit ``method`` (a paired method's registry name) on ``data.train``; score it on
     ``data.<eval_split>`` with :func:`~.scores.score_model`.
 
@@ -108,8 +120,12 @@ def run_method(method: str, data, *, params: dict | None = None, seed: int = 0,
             fit_seconds = time.perf_counter() - t0
     split = getattr(data, eval_split)
     metrics = score_model(model, split.X, split.Y, split.labels)
-    metrics.update(fit_seconds=fit_seconds, peak_mb=mem.peak_mb, eval_split=eval_split,
-                   n_train=int(data.train.X.shape[0]))
+    metrics.update(
+        fit_seconds=fit_seconds,
+        peak_mb=mem.peak_mb,
+        eval_split=eval_split,
+        n_train=int(data.train.X.shape[0]),
+    )
     history = getattr(model, "history_", None)
     if history is not None:
         metrics["epochs_run"] = len(history.train)
@@ -120,6 +136,10 @@ def run_method(method: str, data, *, params: dict | None = None, seed: int = 0,
         from ..deep.nets import count_parameters
 
         metrics["n_parameters"] = int(count_parameters(module))
-    return MethodResult(method=method, seed=seed, params=params, metrics=metrics,
-                        model=model if keep_model else None)
-
+    return MethodResult(
+        method=method,
+        seed=seed,
+        params=params,
+        metrics=metrics,
+        model=model if keep_model else None,
+    )

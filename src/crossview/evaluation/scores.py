@@ -21,11 +21,11 @@ from .retrieval import retrieval_precision
 #: every score name -> what it measures
 SCORES: dict[str, str] = {
     "sum_corr": "sum over code dimensions of the correlation of matching columns of the codes "
-                "of X alone and of Y alone (Chandar et al. 2016, sec. 6.1)",
+    "of X alone and of Y alone (Chandar et al. 2016, sec. 6.1)",
     "canonical_sum_corr": "sum of the canonical correlations of the two codes (the DCCA "
-                          "papers' total correlation)",
+    "papers' total correlation)",
     "transfer_x_to_y": "accuracy (%) on Y's codes of a linear classifier trained on X's codes "
-                       "(5 contiguous folds; Chandar et al. 2016, sec. 6.2)",
+    "(5 contiguous folds; Chandar et al. 2016, sec. 6.2)",
     "transfer_y_to_x": "accuracy (%) on X's codes of a linear classifier trained on Y's codes",
     "retrieval_x_to_y": "{k: % of rows of X whose partner row of Y is among its k nearest}",
     "retrieval_y_to_x": "{k: % of rows of Y whose partner row of X is among its k nearest}",
@@ -77,8 +77,9 @@ def score_model(model, X, Y, labels=None, *, transfer_folds: int = 5) -> dict:
     return out
 
 
-def evaluate_codes(Zx, Zy, labels=None, k: Iterable[int] = (1, 5, 10),
-                   retrieval_method: str = "nn", folds: int = 5) -> dict:
+def evaluate_codes(
+    Zx, Zy, labels=None, k: Iterable[int] = (1, 5, 10), retrieval_method: str = "nn", folds: int = 5
+) -> dict:
     """Compute every metric that applies to codes ``Zx``, ``Zy`` (and ``labels`` if given).
 
     Returns ``n_samples``, ``n_components_x``, ``n_components_y`` and the scores of
@@ -88,8 +89,12 @@ def evaluate_codes(Zx, Zy, labels=None, k: Iterable[int] = (1, 5, 10),
     rows are left out (P@1 is kept when none fits).
     """
     Zx, Zy = check_views(Zx, Zy, min_samples=2, warn_constant=False)
-    out: dict = {"n_samples": int(Zx.shape[0]), "n_components_x": int(Zx.shape[1]),
-                 "n_components_y": int(Zy.shape[1]), **score_codes(Zx, Zy, labels, folds=folds)}
+    out: dict = {
+        "n_samples": int(Zx.shape[0]),
+        "n_components_x": int(Zx.shape[1]),
+        "n_components_y": int(Zy.shape[1]),
+        **score_codes(Zx, Zy, labels, folds=folds),
+    }
     if Zx.shape[1] == Zy.shape[1]:
         ks = tuple(kk for kk in k if int(kk) <= Zx.shape[0]) or (1,)
         for name, (A, B) in (("retrieval_x_to_y", (Zx, Zy)), ("retrieval_y_to_x", (Zy, Zx))):

@@ -19,8 +19,10 @@ from ..exceptions import CrossviewError
 from .protocols import DEFAULT_METHODS, Protocol, default_methods
 
 #: parameters the benchmark sets itself
-MANAGED_PARAMS = {"random_state": "seeds are chosen with `seeds`",
-                  "verbose": "progress is switched with `verbose`"}
+MANAGED_PARAMS = {
+    "random_state": "seeds are chosen with `seeds`",
+    "verbose": "progress is switched with `verbose`",
+}
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,9 @@ _SPEC = re.compile(r"^\s*([A-Za-z0-9_]+)\s*(?:\[([^\]]*)\])?\s*$")
 
 def methods_with_variants() -> list[str]:
     """The registered paired methods whose class declares variants."""
-    return [n for n in registry.names("paired")
-            if hasattr(registry.get(n).load(), "variant_params")]
+    return [
+        n for n in registry.names("paired") if hasattr(registry.get(n).load(), "variant_params")
+    ]
 
 
 def parse_spec(text: str) -> MethodSpec:
@@ -55,25 +58,31 @@ def parse_spec(text: str) -> MethodSpec:
     """
     m = _SPEC.match(text or "")
     if not m:
-        raise CrossviewError(f"cannot read method {text!r}; expected a name such as 'cca' or a "
-                             "method with a variant such as 'corrnet[L2+L3]'")
+        raise CrossviewError(
+            f"cannot read method {text!r}; expected a name such as 'cca' or a "
+            "method with a variant such as 'corrnet[L2+L3]'"
+        )
     info = registry.get(m.group(1), task="paired")
     if m.group(2) is None:
         return MethodSpec(info.name, info.name)
     cls = info.load()
     if not hasattr(cls, "variant_params"):
-        raise CrossviewError(f"method {info.name!r} has no variants; methods with variants: "
-                             f"{', '.join(methods_with_variants()) or 'none'} "
-                             "(e.g. 'corrnet[L2+L3]')")
-    variant = (cls.variant_name(m.group(2)) if hasattr(cls, "variant_name")
-               else m.group(2).strip())
+        raise CrossviewError(
+            f"method {info.name!r} has no variants; methods with variants: "
+            f"{', '.join(methods_with_variants()) or 'none'} "
+            "(e.g. 'corrnet[L2+L3]')"
+        )
+    variant = cls.variant_name(m.group(2)) if hasattr(cls, "variant_name") else m.group(2).strip()
     return MethodSpec(f"{info.name}[{variant}]", info.name, variant, cls.variant_params(variant))
 
 
 def ablation_specs() -> list[str]:
     """Every variant that ``ablation=True`` adds: ``ABLATION`` of each paired method's class."""
-    return [f"{name}[{variant}]" for name in methods_with_variants()
-            for variant in getattr(registry.get(name).load(), "ABLATION", ())]
+    return [
+        f"{name}[{variant}]"
+        for name in methods_with_variants()
+        for variant in getattr(registry.get(name).load(), "ABLATION", ())
+    ]
 
 
 def method_specs(methods, ablation: bool = False) -> list[MethodSpec]:
@@ -90,16 +99,25 @@ def method_specs(methods, ablation: bool = False) -> list[MethodSpec]:
         if spec.key not in [s.key for s in specs]:
             specs.append(spec)
     if not specs:
-        raise CrossviewError("no methods to run" + ("" if methods is not None else
-                             f": none of {', '.join(DEFAULT_METHODS)} is registered"))
+        raise CrossviewError(
+            "no methods to run"
+            + (
+                ""
+                if methods is not None
+                else f": none of {', '.join(DEFAULT_METHODS)} is registered"
+            )
+        )
     return specs
 
 
 def accepted_params(method: str) -> dict:
     """The constructor parameters of a registered method, with their defaults."""
     cls = registry.get(method).load()
-    return {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()
-            if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    return {
+        k: p.default
+        for k, p in inspect.signature(cls.__init__).parameters.items()
+        if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
 
 
 def check_keys(params: dict, method: str, where: str) -> None:
@@ -107,11 +125,14 @@ def check_keys(params: dict, method: str, where: str) -> None:
     accepted = accepted_params(method)
     for key in params:
         if key in MANAGED_PARAMS:
-            raise CrossviewError(f"{where}: {key!r} is set by the benchmark "
-                                 f"({MANAGED_PARAMS[key]})")
+            raise CrossviewError(
+                f"{where}: {key!r} is set by the benchmark ({MANAGED_PARAMS[key]})"
+            )
         if key not in accepted:
-            raise CrossviewError(f"{where}: {registry.get(method).load().__name__} has no "
-                                 f"parameter {key!r}; it has: {', '.join(sorted(accepted))}")
+            raise CrossviewError(
+                f"{where}: {registry.get(method).load().__name__} has no "
+                f"parameter {key!r}; it has: {', '.join(sorted(accepted))}"
+            )
 
 
 def check_method_params(method_params: dict | None) -> dict[str, dict]:

@@ -34,8 +34,15 @@ _EXACT_MATRICES = 4
 _NYSTROM_PAIRS = ((0, 0), (1, 1), (0, 1), (0, 3), (1, 2))
 
 
-def kernel_matrix(A: np.ndarray, B: np.ndarray, kernel: str, gamma: float, degree: int,
-                  coef0: float, B_sqnorm: np.ndarray | None = None) -> np.ndarray:
+def kernel_matrix(
+    A: np.ndarray,
+    B: np.ndarray,
+    kernel: str,
+    gamma: float,
+    degree: int,
+    coef0: float,
+    B_sqnorm: np.ndarray | None = None,
+) -> np.ndarray:
     """Return the kernel matrix ``K[i, j] = k(A_i, B_j)`` (float64, from one matrix product).
 
     rbf: ``exp(-gamma ||a - b||^2)``; poly: ``(gamma <a, b> + coef0)^degree``; linear: ``<a, b>``.
@@ -61,8 +68,9 @@ def kernel_matrix(A: np.ndarray, B: np.ndarray, kernel: str, gamma: float, degre
     return K
 
 
-def median_heuristic_gamma(A: np.ndarray, scale: float = GAMMA_SCALE,
-                           n_rows: int = GAMMA_SAMPLE_ROWS) -> float:
+def median_heuristic_gamma(
+    A: np.ndarray, scale: float = GAMMA_SCALE, n_rows: int = GAMMA_SAMPLE_ROWS
+) -> float:
     """Return ``scale / median squared distance`` between rows of ``A`` (evenly spaced sample).
 
     The median heuristic (e.g. Gretton et al. 2012, JMLR 13, sec. 8) with ``scale = 1`` sets
@@ -224,9 +232,20 @@ class KernelCCA(SharedSpaceModel):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, n_components=2, kernel="rbf", gamma=None, degree=3, coef0=1,
-                 alpha=3e-5, method="auto", n_landmarks=2000, max_memory_mb=2048,
-                 random_state=None, verbose=False):
+    def __init__(
+        self,
+        n_components=2,
+        kernel="rbf",
+        gamma=None,
+        degree=3,
+        coef0=1,
+        alpha=3e-5,
+        method="auto",
+        n_landmarks=2000,
+        max_memory_mb=2048,
+        random_state=None,
+        verbose=False,
+    ):
         self.n_components = n_components
         self.kernel = kernel
         self.gamma = gamma
@@ -253,15 +272,20 @@ class KernelCCA(SharedSpaceModel):
             raise CrossviewError(f"gamma must be a number or a pair (gamma_x, gamma_y); got {g!r}")
         out = []
         for v in pair:
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
-                    or not np.isfinite(v) or v <= 0:
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, (int, float, np.integer, np.floating))
+                or not np.isfinite(v)
+                or v <= 0
+            ):
                 raise CrossviewError(f"gamma must be positive finite number(s); got {g!r}")
             out.append(float(v))
         return out[0], out[1]
 
     def _kernel(self, A, B, gamma, B_sqnorm=None):
-        return kernel_matrix(A, B, self.kernel, gamma, int(self.degree), float(self.coef0),
-                             B_sqnorm)
+        return kernel_matrix(
+            A, B, self.kernel, gamma, int(self.degree), float(self.coef0), B_sqnorm
+        )
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, Y):
@@ -277,9 +301,15 @@ class KernelCCA(SharedSpaceModel):
         if method == "auto":
             exact_ok = n <= self.n_landmarks and need <= self.max_memory_mb
             method = "exact" if exact_ok else "nystrom"
-            logger.info("KernelCCA: %s solver for %d rows (n_landmarks=%d; exact needs about "
-                        "%.0f MB, budget %.0f MB)", method, n, self.n_landmarks, need,
-                        self.max_memory_mb)
+            logger.info(
+                "KernelCCA: %s solver for %d rows (n_landmarks=%d; exact needs about "
+                "%.0f MB, budget %.0f MB)",
+                method,
+                n,
+                self.n_landmarks,
+                need,
+                self.max_memory_mb,
+            )
         elif method == "exact" and need > self.max_memory_mb:
             raise CrossviewError(
                 f"exact kernel CCA on {n} rows needs about {need:.0f} MB, more than "
@@ -363,8 +393,7 @@ class KernelCCA(SharedSpaceModel):
         k = self._check_rank(Mx.shape[1], My.shape[1])
         sq_x = np.einsum("ij,ij->i", Lx, Lx)
         sq_y = np.einsum("ij,ij->i", Ly, Ly)
-        mom = StreamingMoments((Mx.shape[1], My.shape[1], X.shape[1], Y.shape[1]),
-                               _NYSTROM_PAIRS)
+        mom = StreamingMoments((Mx.shape[1], My.shape[1], X.shape[1], Y.shape[1]), _NYSTROM_PAIRS)
         blocks = list(iter_blocks(n, _block_rows(m)))
         if self.verbose:
             from tqdm.auto import tqdm
@@ -424,13 +453,29 @@ class KernelCCA(SharedSpaceModel):
         return self._project(Y, self.y_basis_, self.y_dual_coef_, self.y_offset_, self.gamma_y_)
 
     # ------------------------------------------------------------------ model files
-    _ARRAYS = ("x_basis_", "y_basis_", "x_dual_coef_", "y_dual_coef_", "x_offset_", "y_offset_",
-               "canonical_correlations_", "coef_xy_", "coef_yx_", "mean_x_", "mean_y_")
+    _ARRAYS = (
+        "x_basis_",
+        "y_basis_",
+        "x_dual_coef_",
+        "y_dual_coef_",
+        "x_offset_",
+        "y_offset_",
+        "canonical_correlations_",
+        "coef_xy_",
+        "coef_yx_",
+        "mean_x_",
+        "mean_y_",
+    )
 
     def _get_state(self):
         arrays = {k: getattr(self, k) for k in self._ARRAYS}
-        extra = {"method": self.method_, "gamma_x": self.gamma_x_, "gamma_y": self.gamma_y_,
-                 "reg_x": self.reg_x_, "reg_y": self.reg_y_}
+        extra = {
+            "method": self.method_,
+            "gamma_x": self.gamma_x_,
+            "gamma_y": self.gamma_y_,
+            "reg_x": self.reg_x_,
+            "reg_y": self.reg_y_,
+        }
         return arrays, extra
 
     def _set_state(self, arrays, extra):

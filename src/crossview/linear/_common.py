@@ -19,7 +19,6 @@ class SharedSpaceModel(TwoViewModel):
     variates to the other view, fitted on the training data), ``mean_x_`` and ``mean_y_``.
     """
 
-
     def predict(self, X):
         """Translate X into Y through the shared space: ``mean_y_ + transform(X) @ coef_xy_``."""
         return self.transform(X) @ self.coef_xy_ + self.mean_y_
@@ -27,6 +26,7 @@ class SharedSpaceModel(TwoViewModel):
     def predict_x(self, Y):
         """Translate Y into X through the shared space: ``mean_x_ + transform_y(Y) @ coef_yx_``."""
         return self.transform_y(Y) @ self.coef_yx_ + self.mean_x_
+
 
 # The largest number of rows centred and multiplied at once when accumulating moments.
 BLOCK_ROWS = 8192
@@ -102,9 +102,10 @@ class StreamingMoments:
         """Rebuild an accumulator written by :meth:`to_arrays`."""
         acc = cls(sizes, pairs)
         acc.n = int(arrays[f"{prefix}n"][0])
-        acc.means = [np.array(arrays[f"{prefix}mean{k}"], dtype=np.float64)
-                     for k in range(len(acc.sizes))]
-        for (i, j) in acc.pairs:
+        acc.means = [
+            np.array(arrays[f"{prefix}mean{k}"], dtype=np.float64) for k in range(len(acc.sizes))
+        ]
+        for i, j in acc.pairs:
             acc.scatter[(i, j)] = np.array(arrays[f"{prefix}scatter{i}{j}"], dtype=np.float64)
         return acc
 
@@ -146,8 +147,9 @@ def fix_signs(x_weights: np.ndarray, y_weights: np.ndarray) -> None:
     y_weights *= signs
 
 
-def cca_from_covariances(Wx, Wy, Cxy: np.ndarray, n_components: int, solver: str = "svd",
-                         overwrite_cxy: bool = False):
+def cca_from_covariances(
+    Wx, Wy, Cxy: np.ndarray, n_components: int, solver: str = "svd", overwrite_cxy: bool = False
+):
     """Solve CCA given whitening matrices and the cross-covariance.
 
     ``Wx`` and ``Wy`` are ``(Cxx + rx I)^{-1/2}`` and ``(Cyy + ry I)^{-1/2}``, either as square
@@ -176,14 +178,16 @@ def cca_from_covariances(Wx, Wy, Cxy: np.ndarray, n_components: int, solver: str
         T = T @ Wy
     k = n_components
     if solver == "svd":
-        U, s, Vt = scipy.linalg.svd(T, full_matrices=False, check_finite=False,
-                                    overwrite_a=True, lapack_driver="gesdd")
+        U, s, Vt = scipy.linalg.svd(
+            T, full_matrices=False, check_finite=False, overwrite_a=True, lapack_driver="gesdd"
+        )
         Uk, Vk, s = U[:, :k], Vt[:k].T, s[:k]
     else:
         r = T.shape[0]
         TT = T @ T.T
-        evals, Uk = scipy.linalg.eigh(TT.T, overwrite_a=True, check_finite=False, driver="evr",
-                                     subset_by_index=(r - k, r - 1))
+        evals, Uk = scipy.linalg.eigh(
+            TT.T, overwrite_a=True, check_finite=False, driver="evr", subset_by_index=(r - k, r - 1)
+        )
         del TT
         Uk = Uk[:, ::-1]
         s = np.sqrt(np.clip(evals[::-1], 0.0, None))
@@ -200,8 +204,14 @@ def cca_from_covariances(Wx, Wy, Cxy: np.ndarray, n_components: int, solver: str
     return x_w, y_w, np.clip(s, 0.0, 1.0)
 
 
-def regularized_cca(Cxx: np.ndarray, Cyy: np.ndarray, Cxy: np.ndarray, n_components: int,
-                    ridge_x: float, ridge_y: float):
+def regularized_cca(
+    Cxx: np.ndarray,
+    Cyy: np.ndarray,
+    Cxy: np.ndarray,
+    n_components: int,
+    ridge_x: float,
+    ridge_y: float,
+):
     """Solve ridge-regularised CCA from covariances; return ``(x_weights, y_weights, corr)``.
 
     Each view is whitened with ``(C + ridge I)^{-1/2}`` (:func:`psd_power`: a pseudo-inverse
@@ -245,8 +255,9 @@ def column_correlations(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
-def check_n_components(n_components: int, dx: int, dy: int, what: str = "min(n_features_x, "
-                       "n_features_y)") -> int:
+def check_n_components(
+    n_components: int, dx: int, dy: int, what: str = "min(n_features_x, n_features_y)"
+) -> int:
     """Check that ``n_components`` (an int >= 1, see the constraints) fits in both views."""
     limit = min(dx, dy)
     if n_components > limit:

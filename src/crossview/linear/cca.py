@@ -137,7 +137,8 @@ class CCA(SharedSpaceModel):
             ridges.append(float(self.alpha) * scale)
         self.reg_x_, self.reg_y_ = ridges
         self.x_weights_, self.y_weights_, self.canonical_correlations_ = regularized_cca(
-            Cxx, Cyy, Cxy, k, self.reg_x_, self.reg_y_)
+            Cxx, Cyy, Cxy, k, self.reg_x_, self.reg_y_
+        )
         self.mean_x_ = mom.means[0].copy()
         self.mean_y_ = mom.means[1].copy()
         self.coef_xy_ = least_squares_map(self.x_weights_, Cxx, Cxy)
@@ -156,8 +157,15 @@ class CCA(SharedSpaceModel):
         return (Y - self.mean_y_) @ self.y_weights_
 
     # ------------------------------------------------------------------ model files
-    _ARRAYS = ("mean_x_", "mean_y_", "x_weights_", "y_weights_", "canonical_correlations_",
-               "coef_xy_", "coef_yx_")
+    _ARRAYS = (
+        "mean_x_",
+        "mean_y_",
+        "x_weights_",
+        "y_weights_",
+        "canonical_correlations_",
+        "coef_xy_",
+        "coef_yx_",
+    )
 
     def _get_state(self):
         arrays = {name: getattr(self, name) for name in self._ARRAYS}
@@ -169,7 +177,8 @@ class CCA(SharedSpaceModel):
         for name in self._ARRAYS:
             setattr(self, name, np.array(arrays[name], dtype=np.float64))
         self._moments = StreamingMoments.from_arrays(
-            arrays, "moments_", (self.n_features_in_, self.n_features_in_y_), CCA_PAIRS)
+            arrays, "moments_", (self.n_features_in_, self.n_features_in_y_), CCA_PAIRS
+        )
         self.n_samples_seen_ = int(self._moments.n)
         self.reg_x_ = float(extra["reg_x"])
         self.reg_y_ = float(extra["reg_y"])

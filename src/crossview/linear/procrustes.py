@@ -8,8 +8,7 @@ import numpy as np
 import scipy.linalg
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import CrossviewError, check_views
-from ..base import TwoViewModel
+from ..base import CrossviewError, TwoViewModel, check_views
 from ._common import psd_power
 
 _STEPS = ("unit", "center")
@@ -95,8 +94,14 @@ class Procrustes(TwoViewModel):
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
     }
 
-    def __init__(self, normalize=("unit", "center", "unit"), whiten=False, reweight=None,
-                 dewhiten=False, n_components=None):
+    def __init__(
+        self,
+        normalize=("unit", "center", "unit"),
+        whiten=False,
+        reweight=None,
+        dewhiten=False,
+        n_components=None,
+    ):
         self.normalize = normalize
         self.whiten = whiten
         self.reweight = reweight
@@ -173,8 +178,9 @@ class Procrustes(TwoViewModel):
             M = Wx1 @ (Xn.T @ Yn) @ Wy1
         else:
             M = Xn.T @ Yn
-        U, s, Vt = scipy.linalg.svd(M, full_matrices=False, check_finite=False,
-                                    lapack_driver="gesdd")
+        U, s, Vt = scipy.linalg.svd(
+            M, full_matrices=False, check_finite=False, lapack_driver="gesdd"
+        )
         V = Vt.T
         x_map, y_map = (Wx1 @ U, Wy1 @ V) if self.whiten else (U, V)
         if p:
@@ -215,12 +221,20 @@ class Procrustes(TwoViewModel):
         Zy = _unit_rows(self.transform_y(Y))
         if Zx.shape[0] != Zy.shape[0]:
             raise CrossviewError(
-                f"score needs paired rows: X has {Zx.shape[0]} rows, Y has {Zy.shape[0]}")
+                f"score needs paired rows: X has {Zx.shape[0]} rows, Y has {Zy.shape[0]}"
+            )
         return float(np.mean(np.einsum("ij,ij->i", Zx, Zy)))
 
     # ------------------------------------------------------------------ model files
-    _ARRAYS = ("x_map_", "y_map_", "coef_xy_", "coef_yx_", "singular_values_", "x_centers_",
-               "y_centers_")
+    _ARRAYS = (
+        "x_map_",
+        "y_map_",
+        "coef_xy_",
+        "coef_yx_",
+        "singular_values_",
+        "x_centers_",
+        "y_centers_",
+    )
 
     def _get_state(self):
         return {k: getattr(self, k) for k in self._ARRAYS}, {}

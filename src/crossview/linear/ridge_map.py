@@ -8,15 +8,13 @@ import numpy as np
 import scipy.linalg
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import CrossviewError, check_views
-from ..base import TwoViewModel
+from ..base import CrossviewError, TwoViewModel, check_views
 from ._common import iter_blocks
 
 
 def _svd_solve_path(A: np.ndarray, B: np.ndarray):
     """Return the thin SVD ``(U, s, Vt)`` of centred ``A`` and ``G = U^T B`` (for all alphas)."""
-    U, s, Vt = scipy.linalg.svd(A, full_matrices=False, check_finite=False,
-                                lapack_driver="gesdd")
+    U, s, Vt = scipy.linalg.svd(A, full_matrices=False, check_finite=False, lapack_driver="gesdd")
     return U, s, Vt, U.T @ B
 
 
@@ -145,10 +143,12 @@ class RidgeMap(TwoViewModel):
             arr = np.asarray(self.alphas, dtype=np.float64).ravel()
         except (TypeError, ValueError):
             raise CrossviewError(
-                f"alphas must be a list of non-negative numbers; got {self.alphas!r}") from None
+                f"alphas must be a list of non-negative numbers; got {self.alphas!r}"
+            ) from None
         if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
             raise CrossviewError(
-                f"alphas must be a non-empty list of finite numbers >= 0; got {self.alphas!r}")
+                f"alphas must be a non-empty list of finite numbers >= 0; got {self.alphas!r}"
+            )
         return arr
 
     def fit(self, X, Y):
