@@ -451,7 +451,7 @@ def main(argv=None) -> int:
 
     result = {
         "benchmark": "mnist-halves",
-        "protocol": "DESIGN.md (CorrNet): 50k train, 10k test, 50 components",
+        "protocol": "docs/protocols.md (CorrNet): 50k train, 10k test, 50 components",
         "machine": {
             "platform": platform.platform(),
             "python": platform.python_version(),

@@ -170,7 +170,7 @@ class DCCA(DeepTwoViewModel):
         "cuda:N". The fitted network is moved to the CPU afterwards (see ``to``).
     random_state : int or None, default=None
         Seed of weight initialisation and batch shuffling; None: not reproducible.
-    verbose : bool, default=False
+    verbose : bool, default=True
         Show a progress bar over the epochs.
     checkpoint_dir : str, path-like or None, default=None
         Folder to write a checkpoint to after every epoch; None: no checkpoints.
@@ -221,7 +221,7 @@ class DCCA(DeepTwoViewModel):
         patience=None,
         device="auto",
         random_state=None,
-        verbose=False,
+        verbose=True,
         checkpoint_dir=None,
         resume=False,
     ):
@@ -379,7 +379,7 @@ class DCCAE(DCCA):
         "cuda:N". The fitted network is moved to the CPU afterwards (see ``to``).
     random_state : int or None, default=None
         Seed of weight initialisation and batch shuffling; None: not reproducible.
-    verbose : bool, default=False
+    verbose : bool, default=True
         Show a progress bar over the epochs.
     checkpoint_dir : str, path-like or None, default=None
         Folder to write a checkpoint to after every epoch; None: no checkpoints.
@@ -431,7 +431,7 @@ class DCCAE(DCCA):
         patience=None,
         device="auto",
         random_state=None,
-        verbose=False,
+        verbose=True,
         checkpoint_dir=None,
         resume=False,
     ):

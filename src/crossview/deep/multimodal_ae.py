@@ -163,7 +163,7 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
         "cuda:N". The fitted network is moved to the CPU afterwards (see ``to``).
     random_state : int or None, default=None
         Seed of weight initialisation and batch shuffling; None: not reproducible.
-    verbose : bool, default=False
+    verbose : bool, default=True
         Show a progress bar over the epochs.
     checkpoint_dir : str, path-like or None, default=None
         Folder to write a checkpoint to after every epoch; None: no checkpoints.
@@ -216,7 +216,7 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
         patience=None,
         device="auto",
         random_state=None,
-        verbose=False,
+        verbose=True,
         checkpoint_dir=None,
         resume=False,
     ):

@@ -1,6 +1,6 @@
 """Fit one registered method on a two-view dataset and score it with the standard protocol.
 
-This is the one place where models and metrics meet (DESIGN.md): the benchmark scripts and the
+This is the one place where models and metrics meet: the benchmark scripts and the
 `crossview benchmark` command call :func:`run_method` (or, for a model built elsewhere,
 :func:`score_model`) and only arrange its rows. Metric names are those of :data:`.scores.SCORES`.
 Only methods of the "paired" task are run here.

@@ -45,7 +45,7 @@ _CORRNET_PAPER = (
     'Chandar, Khapra, Larochelle and Ravindran 2016, "Correlational Neural '
     'Networks", Neural Computation 28(2): MNIST left/right halves'
 )
-_KERAS = "a well-known Keras reproduction of Deep CorrNet (numbers as quoted in DESIGN.md)"
+_KERAS = "a well-known Keras reproduction of Deep CorrNet (numbers as quoted in docs/protocols.md)"
 
 #: protocol name -> method -> published results (shown only for that protocol)
 PUBLISHED: dict[str, dict[str, list[Published]]] = {
