@@ -551,3 +551,20 @@ def test_drawing_leaves_matplotlib_alone(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "d.png").is_file()
+
+
+def test_batch_size_is_capped_at_the_training_rows_also_when_it_is_the_class_default():
+    import numpy as np
+
+    from crossview.datasets.base import TwoViewData, TwoViewDataset
+
+    rng = np.random.default_rng(0)
+    parts = {
+        s: TwoViewData(rng.random((n, 4)), rng.random((n, 3)), name=s)
+        for s, n in (("train", 30), ("val", 10), ("test", 10))
+    }
+    data = TwoViewDataset("tiny", **parts)
+    custom = protocols.get_protocol("custom")
+    params = specs.resolve_params(specs.parse_spec("corrnet"), custom, {}, data)
+    assert "batch_size" not in custom.presets["corrnet"] and params["batch_size"] == 30
+    assert params["n_components"] == 3  # capped at the narrower view

@@ -215,3 +215,30 @@ def test_losses_compute_in_float32_under_autocast():
     for g_, w in zip(got, want):
         assert g_.dtype == torch.float32
         torch.testing.assert_close(g_, w, rtol=1e-6, atol=1e-6)
+
+
+class _ThreadProbe(ToyMap):
+    """Records torch's thread count during each training step."""
+
+    seen: list
+
+    def forward(self, x, y):
+        self.seen.append(torch.get_num_threads())
+        return super().forward(x, y)
+
+
+def test_crossview_threads_caps_training_threads_and_restores_them(monkeypatch):
+    before = torch.get_num_threads()
+    module = _ThreadProbe()
+    module.seen = []
+    monkeypatch.setenv("CROSSVIEW_THREADS", "1")
+    train(module, _data(), epochs=1, batch_size=50, random_state=0, verbose=False)
+    assert set(module.seen) == {1}
+    assert torch.get_num_threads() == before
+    monkeypatch.delenv("CROSSVIEW_THREADS")
+    module.seen = []
+    train(module, _data(), epochs=1, batch_size=50, random_state=0, verbose=False)
+    assert set(module.seen) == {before}  # unset: the caller's setting is used as it is
+    monkeypatch.setenv("CROSSVIEW_THREADS", "two")
+    with pytest.raises(CrossviewError, match="CROSSVIEW_THREADS must be a positive integer"):
+        train(module, _data(), epochs=1, batch_size=50, verbose=False)

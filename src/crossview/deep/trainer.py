@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from pathlib import Path
@@ -404,168 +405,124 @@ def train(
         TRAIN_CONSTRAINTS, {k: v for k, v in locals().items() if k in TRAIN_CONSTRAINTS}, "train"
     )
     with thread_limit(env_threads()):
-        return _train(
-            module,
-            train_data,
-            val_data,
-            epochs=epochs,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            lr_schedule=lr_schedule,
-            precision=precision,
-            weight_decay=weight_decay,
-            patience=patience,
-            min_delta=min_delta,
-            restore_best=restore_best,
-            device=device,
-            random_state=random_state,
-            checkpoint_dir=checkpoint_dir,
-            resume=resume,
-            verbose=verbose,
-            desc=desc,
+        dev = resolve_device(device)
+        module.to(dev)
+        train_data = tuple(t.to(dev) for t in train_data)
+        if val_data is not None:
+            val_data = tuple(t.to(dev) for t in val_data)
+        n = train_data[0].shape[0]
+        gen = torch.Generator()
+        gen.manual_seed(
+            int(random_state)
+            if random_state is not None
+            else int(torch.randint(0, 2**31 - 1, (1,)).item())
         )
+        opt = _make_optimizer(optimizer, module.parameters(), learning_rate, weight_decay)
+        autocast = _autocast(precision, dev)
 
+        history = History()
+        best_state, best_score, bad_epochs, start_epoch = None, math.inf, 0, 0
+        ckpt = _Checkpoint(checkpoint_dir) if checkpoint_dir is not None else None
+        if ckpt is not None and resume and ckpt.exists():
+            tensors, meta = ckpt.load()
+            module.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+            opt.load_state_dict(_unflatten_optimizer(tensors, meta["optimizer"]))
+            best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+            best_state = best or None
+            torch.set_rng_state(tensors["rng.torch"])
+            gen.set_state(tensors["rng.shuffle"])
+            history = History.from_dict(meta["history"])
+            best_score = meta["best_score"] if meta["best_score"] is not None else math.inf
+            bad_epochs = meta["bad_epochs"]
+            start_epoch = meta["epoch"] + 1
+            log.info(
+                "resuming from the checkpoint in %s after epoch %d", checkpoint_dir, start_epoch
+            )
+            if meta.get("finished"):
+                start_epoch = epochs
 
-def _train(
-    module,
-    train_data,
-    val_data,
-    *,
-    epochs,
-    batch_size,
-    optimizer,
-    learning_rate,
-    lr_schedule,
-    precision,
-    weight_decay,
-    patience,
-    min_delta,
-    restore_best,
-    device,
-    random_state,
-    checkpoint_dir,
-    resume,
-    verbose,
-    desc,
-) -> History:
-    """The training loop of :func:`train` (arguments checked there)."""
-    import time
-
-    dev = resolve_device(device)
-    module.to(dev)
-    train_data = tuple(t.to(dev) for t in train_data)
-    if val_data is not None:
-        val_data = tuple(t.to(dev) for t in val_data)
-    n = train_data[0].shape[0]
-    gen = torch.Generator()
-    gen.manual_seed(
-        int(random_state)
-        if random_state is not None
-        else int(torch.randint(0, 2**31 - 1, (1,)).item())
-    )
-    opt = _make_optimizer(optimizer, module.parameters(), learning_rate, weight_decay)
-    autocast = _autocast(precision, dev)
-
-    history = History()
-    best_state, best_score, bad_epochs, start_epoch = None, math.inf, 0, 0
-    ckpt = _Checkpoint(checkpoint_dir) if checkpoint_dir is not None else None
-    if ckpt is not None and resume and ckpt.exists():
-        tensors, meta = ckpt.load()
-        module.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        opt.load_state_dict(_unflatten_optimizer(tensors, meta["optimizer"]))
-        best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
-        best_state = best or None
-        torch.set_rng_state(tensors["rng.torch"])
-        gen.set_state(tensors["rng.shuffle"])
-        history = History.from_dict(meta["history"])
-        best_score = meta["best_score"] if meta["best_score"] is not None else math.inf
-        bad_epochs = meta["bad_epochs"]
-        start_epoch = meta["epoch"] + 1
-        log.info("resuming from the checkpoint in %s after epoch %d", checkpoint_dir, start_epoch)
-        if meta.get("finished"):
-            start_epoch = epochs
-
-    bar = tqdm(
-        total=epochs,
-        initial=start_epoch,
-        desc=desc,
-        disable=not verbose,
-        unit="epoch",
-        dynamic_ncols=True,
-        leave=True,
-    )
-    t0 = time.perf_counter() - history.seconds
-    try:
-        for epoch in range(start_epoch, epochs):
-            module.train()
-            if lr_schedule == "cosine":
-                for group in opt.param_groups:
-                    group["lr"] = learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
-            sums: dict[str, float] = {}
-            for b, idx in enumerate(_batches(n, batch_size, gen, shuffle=True)):
-                batch = tuple(t[idx] for t in train_data)
-                with autocast:
-                    out = module(*batch)
-                _check_finite(out, epoch, b)
-                opt.zero_grad(set_to_none=True)
-                out["loss"].backward()
-                opt.step()
-                for k, v in out.items():
-                    sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
-            row = {k: v / n for k, v in sums.items()}
-            history.train.append(row)
-            history.samples_seen += n
-            score = row["loss"]
-            postfix = {k: f"{v:.4g}" for k, v in row.items()}
-            if val_data is not None:
-                vrow = evaluate(module, val_data, max(batch_size, 1000), dev)
-                history.val.append(vrow)
-                score = vrow["loss"]
-                postfix["val_loss"] = f"{score:.4g}"
-                if not math.isfinite(score):
-                    raise NonFiniteLossError(
-                        f"validation loss became {score} at epoch {epoch + 1}; lower the "
-                        "learning rate or raise regularisation"
+        bar = tqdm(
+            total=epochs,
+            initial=start_epoch,
+            desc=desc,
+            disable=not verbose,
+            unit="epoch",
+            dynamic_ncols=True,
+            leave=True,
+        )
+        t0 = time.perf_counter() - history.seconds
+        try:
+            for epoch in range(start_epoch, epochs):
+                module.train()
+                if lr_schedule == "cosine":
+                    for group in opt.param_groups:
+                        group["lr"] = learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+                sums: dict[str, float] = {}
+                for b, idx in enumerate(_batches(n, batch_size, gen, shuffle=True)):
+                    batch = tuple(t[idx] for t in train_data)
+                    with autocast:
+                        out = module(*batch)
+                    _check_finite(out, epoch, b)
+                    opt.zero_grad(set_to_none=True)
+                    out["loss"].backward()
+                    opt.step()
+                    for k, v in out.items():
+                        sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
+                row = {k: v / n for k, v in sums.items()}
+                history.train.append(row)
+                history.samples_seen += n
+                score = row["loss"]
+                postfix = {k: f"{v:.4g}" for k, v in row.items()}
+                if val_data is not None:
+                    vrow = evaluate(module, val_data, max(batch_size, 1000), dev)
+                    history.val.append(vrow)
+                    score = vrow["loss"]
+                    postfix["val_loss"] = f"{score:.4g}"
+                    if not math.isfinite(score):
+                        raise NonFiniteLossError(
+                            f"validation loss became {score} at epoch {epoch + 1}; lower the "
+                            "learning rate or raise regularisation"
+                        )
+                if score < best_score - min_delta:
+                    best_score, bad_epochs = score, 0
+                    history.best_epoch = epoch
+                    if val_data is not None and restore_best:
+                        best_state = _state_to_cpu(module)
+                else:
+                    bad_epochs += 1
+                history.seconds = time.perf_counter() - t0
+                stop = patience is not None and val_data is not None and bad_epochs >= patience
+                if ckpt is not None:
+                    ckpt.save(
+                        module,
+                        opt,
+                        gen,
+                        best_state,
+                        {
+                            "epoch": epoch,
+                            "history": history.to_dict(),
+                            "best_score": best_score if math.isfinite(best_score) else None,
+                            "bad_epochs": bad_epochs,
+                            "finished": stop,
+                        },
                     )
-            if score < best_score - min_delta:
-                best_score, bad_epochs = score, 0
-                history.best_epoch = epoch
-                if val_data is not None and restore_best:
-                    best_state = _state_to_cpu(module)
-            else:
-                bad_epochs += 1
-            history.seconds = time.perf_counter() - t0
-            stop = patience is not None and val_data is not None and bad_epochs >= patience
-            if ckpt is not None:
-                ckpt.save(
-                    module,
-                    opt,
-                    gen,
-                    best_state,
-                    {
-                        "epoch": epoch,
-                        "history": history.to_dict(),
-                        "best_score": best_score if math.isfinite(best_score) else None,
-                        "bad_epochs": bad_epochs,
-                        "finished": stop,
-                    },
-                )
-            bar.set_postfix(postfix, refresh=False)
-            bar.update(1)
-            if stop:
-                history.stopped_early = True
-                log.info(
-                    "early stop after epoch %d (best %d)", epoch + 1, (history.best_epoch or 0) + 1
-                )
-                break
-    finally:
-        bar.close()
-    history.seconds = time.perf_counter() - t0
-    if best_state is not None and restore_best:
-        module.load_state_dict(best_state)
-    module.eval()
-    return history
+                bar.set_postfix(postfix, refresh=False)
+                bar.update(1)
+                if stop:
+                    history.stopped_early = True
+                    log.info(
+                        "early stop after epoch %d (best %d)",
+                        epoch + 1,
+                        (history.best_epoch or 0) + 1,
+                    )
+                    break
+        finally:
+            bar.close()
+        history.seconds = time.perf_counter() - t0
+        if best_state is not None and restore_best:
+            module.load_state_dict(best_state)
+        module.eval()
+        return history
 
 
 def _autocast(precision: str, device: torch.device):

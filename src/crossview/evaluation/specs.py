@@ -155,7 +155,9 @@ def resolve_params(spec: MethodSpec, protocol: Protocol, method_params: dict, da
     n_x, n_y, n = data.train.X.shape[1], data.train.Y.shape[1], data.train.X.shape[0]
     if "n_components" in preset and preset["n_components"] > min(n_x, n_y):
         preset["n_components"] = min(n_x, n_y)
-    if "batch_size" in preset and preset["batch_size"] > n:
+    # the preset's batch size, or the class default, capped at the training rows
+    batch = preset.get("batch_size", accepted_params(spec.method).get("batch_size"))
+    if isinstance(batch, int) and batch > n:
         preset["batch_size"] = n
     params = {**preset, **method_params.get(spec.method, {}), **spec.fixed}
     if spec.key != spec.method:
