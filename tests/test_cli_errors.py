@@ -341,3 +341,23 @@ def test_a_bug_is_not_dressed_up_as_a_user_error(views, monkeypatch):
                 "--quiet",
             ]
         )
+
+
+def test_translate_back_with_a_one_way_map_says_why_in_one_line(views, capsys):
+    argv = ["fit", "mlpmap", "--x", str(views / "x.npy"), "--y", str(views / "y.npy")]
+    argv += ["--out", str(views / "m"), "-p", "epochs=1", "-p", "batch_size=20", "--quiet"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    line = _user_error(
+        capsys,
+        [
+            "translate",
+            str(views / "m"),
+            "--y",
+            str(views / "y.npy"),
+            "--out",
+            str(views / "xhat.npy"),
+        ],
+    )
+    assert "MLPMap cannot translate Y into X: " in line and "bidirectional=False" in line
+    assert not (views / "xhat.npy").exists()

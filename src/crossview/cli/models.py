@@ -131,11 +131,9 @@ def translate_cmd(
     try:
         translate = getattr(model, name)
     except AttributeError as exc:  # the capability is the method (scikit-learn's available_if)
-        reason = (
-            str(exc)
-            if name in str(exc) and "no attribute" not in str(exc)
-            else ("it does not translate between views")
-        )
+        # available_if raises "has no attribute" from the method's own reason, when it has one
+        cause = exc.__cause__ if isinstance(exc.__cause__, AttributeError) else None
+        reason = str(cause) if cause else "it does not translate between views"
         raise CrossviewError(
             f"{type(model).__name__} cannot translate "
             f"{'X into Y' if which == 'x' else 'Y into X'}: {reason}"
