@@ -23,6 +23,13 @@ _PREDICT_2D = (
     "asserts a 1-D prediction"
 )
 
+_FLOAT32_ORDER = (
+    "the networks compute in float32, whose matrix products round a row differently "
+    "depending on where it falls in the batch (BLAS blocking): outputs for reordered rows "
+    "agree to about 1e-6, not always to the check's 1e-7 (whether they do depends on the "
+    "weights; test_method_contract checks order invariance to 1e-5)"
+)
+
 MESSAGE_CHECKS = {
     "check_n_features_in_after_fitting": _WORDING + " ('view X has 3 features ...; the model "
     "was fitted with 4')",
@@ -43,6 +50,8 @@ def expected_failures(cls, adapted: bool = True) -> dict[str, str]:
     if not hasattr(cls, "predict"):  # nothing 2-D to mis-shape
         out.pop("check_estimator_sparse_array")
         out.pop("check_estimator_sparse_matrix")
+    if hasattr(cls, "_build_module"):
+        out["check_methods_sample_order_invariance"] = _FLOAT32_ORDER
     return out
 
 
@@ -100,5 +109,8 @@ def run_checks(estimator, expected: dict[str, str]) -> None:
     ]
     assert not unexpected, "\n".join(unexpected)
     passed = {r["check_name"] for r in results if r["status"] == "passed"}
-    assert not passed & set(expected), f"now passing, drop from the list: {passed & set(expected)}"
+    may_pass = {"check_methods_sample_order_invariance"}  # rounding: passes on some weights
+    assert not passed & (set(expected) - may_pass), (
+        f"now passing, drop from the list: {passed & set(expected)}"
+    )
     assert len(passed) >= 10  # the checks did run

@@ -143,6 +143,15 @@ def test_output_shapes(fitted):
     assert all(np.all(np.isfinite(v)) for v in out.values())
 
 
+def test_outputs_do_not_depend_on_the_order_of_the_rows(fitted):
+    name, model = fitted
+    X, Y = views(seed=4, n=37)
+    order = np.random.default_rng(0).permutation(37)
+    a, b = outputs(model, X, Y), outputs(model, X[order], Y[order])
+    for key in a:
+        np.testing.assert_allclose(b[key], a[key][order], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
 def test_save_then_load_gives_bit_identical_outputs(fitted, tmp_path):
     name, model = fitted
     X, Y = views(seed=2, n=17)
@@ -230,3 +239,119 @@ def test_sklearn_check_estimator(name):
     sig = inspect.signature(cls).parameters
     small = {k: v for k, v in (("n_components", 1), ("batch_size", 5)) if k in sig}
     run_checks(one_dim_adapter(cls)(**tiny(cls, **small)), expected_failures(cls, adapted=True))
+
+
+# ---------------------------------------------------------------- label-linked methods
+LABEL_LINKED = registry.names("label-linked")
+
+
+def label_linked(seed=0, n_x=90, n_y=70):
+    """Two unpaired data sets of different widths, linked by 3 classes (X 6 wide, Y 5)."""
+    rng = np.random.default_rng(seed)
+    lx, ly = np.arange(n_x) % 3, rng.permutation(np.arange(n_y) % 3)
+    cx, cy = 3 * rng.standard_normal((3, NX)), 3 * rng.standard_normal((3, NY))
+    X = cx[lx] + rng.standard_normal((n_x, NX))
+    Y = cy[ly] + rng.standard_normal((n_y, NY))
+    return X, lx, Y, ly
+
+
+@pytest.fixture(scope="module", params=LABEL_LINKED)
+def fitted_ll(request):
+    return request.param, build(request.param).fit(*label_linked())
+
+
+def ll_outputs(model, X, Y) -> dict[str, np.ndarray]:
+    out = {"predict": model.predict(X), "predict_x": model.predict_x(Y)}
+    for name, A in (("transform", X), ("transform_y", Y), ("predict_proba", X)):
+        if hasattr(model, name):
+            out[name] = getattr(model, name)(A)
+    return out
+
+
+@pytest.mark.parametrize("name", LABEL_LINKED)
+def test_label_linked_fit_signature_and_params(name):
+    cls = registry.get(name).load()
+    assert list(inspect.signature(cls.fit).parameters)[1:6] == [
+        "X", "x_labels", "Y", "y_labels", "pairs",
+    ]  # fmt: skip
+    est = build(name)
+    assert clone(est).get_params() == est.get_params()
+    constraints = cls._parameter_constraints
+    assert set(constraints) == set(inspect.signature(cls.__init__).parameters) - {"self"}
+    data = label_linked()
+    for param in constraints:
+        with pytest.raises(CrossviewError) as exc:
+            build(name, **{param: object()}).fit(*data)
+        one_line_error(exc, param)
+
+
+def test_label_linked_outputs_and_round_trip(fitted_ll, tmp_path):
+    name, model = fitted_ll
+    X, lx, Y, ly = label_linked(seed=1, n_x=13, n_y=11)
+    out = ll_outputs(model, X, Y)
+    assert out["predict"].shape == (13, NY) and out["predict_x"].shape == (11, NX)
+    if "predict_proba" in out:
+        np.testing.assert_allclose(out["predict_proba"].sum(axis=1), 1, rtol=1e-5)
+    assert list(model.classes_) == [0, 1, 2]
+    model.save(tmp_path / "m")
+    loaded = crossview.load(tmp_path / "m")
+    assert type(loaded) is type(model) and loaded.get_params().keys() == model.get_params().keys()
+    after = ll_outputs(loaded, X, Y)
+    for key in out:
+        np.testing.assert_array_equal(after[key], out[key], err_msg=f"{name}.{key}")
+    assert 0 <= model.score(X, lx, Y, ly) <= 1
+
+
+@pytest.mark.parametrize("name", LABEL_LINKED)
+def test_label_linked_string_labels_and_pairs(name):
+    X, lx, Y, ly = label_linked()
+    names = np.array(["ant", "bee", "cat"])
+    pairs = np.array([[i, j] for i in range(6) for j in np.flatnonzero(ly == lx[i])[:1]])
+    model = build(name).fit(X, names[lx], Y, names[ly], pairs=pairs)
+    assert list(model.classes_) == ["ant", "bee", "cat"] and model.n_pairs_ == len(pairs)
+    assert model.predict(X[:4]).shape == (4, NY)
+
+
+@pytest.mark.parametrize("name", LABEL_LINKED)
+def test_label_linked_bad_input_gives_one_line_named_errors(name):
+    X, lx, Y, ly = label_linked()
+    est = build(name)
+    cases = [
+        ((X, lx[:-1], Y, ly), ("x_labels", "entries")),
+        ((X, lx, Y, np.zeros_like(ly)), ("view Y", "single class")),
+        ((X, np.where(lx == 2, 3, lx), Y, ly), ("only in X: 3", "only in Y: 2")),
+        ((X, lx, Y, ly.astype(str)), ("strings", "same kind")),
+        ((X, lx + 0.5, Y, ly), ("non-integer",)),
+        ((X[:, 0], lx, Y, ly), ("1-D",)),
+    ]
+    for args, words in cases:
+        with pytest.raises(CrossviewError) as exc:
+            est.fit(*args)
+        one_line_error(exc, *words)
+    bad_pairs = [
+        (np.array([[0, 1, 2]]), "(k, 2)"),
+        (np.array([[0, len(Y)]]), "outside view Y"),
+        (np.array([[0.5, 1]]), "integer"),
+        (np.array([[0, int(np.flatnonzero(ly != lx[0])[0])]]), "share their class"),
+    ]
+    for pairs, word in bad_pairs:
+        with pytest.raises(CrossviewError) as exc:
+            est.fit(X, lx, Y, ly, pairs=pairs)
+        one_line_error(exc, "pairs", word)
+    est.fit(X, lx, Y, ly)
+    with pytest.raises(CrossviewError) as exc:
+        est.predict(X[:, :-1])
+    one_line_error(exc, "view X", "features")
+    with pytest.raises(CrossviewError) as exc:
+        est.predict_x(np.c_[Y, Y])
+    one_line_error(exc, "view Y", "features")
+
+
+@pytest.mark.parametrize("name", [n for n in LABEL_LINKED if registry.get(n).deep])
+def test_label_linked_resume_gives_the_weights_of_an_uninterrupted_fit(name, tmp_path):
+    data = label_linked()
+    full = build(name, epochs=3).fit(*data)
+    build(name, epochs=1, checkpoint_dir=str(tmp_path)).fit(*data)
+    resumed = build(name, epochs=3, checkpoint_dir=str(tmp_path), resume=True).fit(*data)
+    for key, value in full.module_.state_dict().items():
+        assert np.array_equal(resumed.module_.state_dict()[key].numpy(), value.numpy()), key

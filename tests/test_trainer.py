@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from crossview.deep.trainer import History, NonFiniteLossError, train
+from crossview.deep.trainer import History, NonFiniteLossError, evaluate, train
 from crossview.exceptions import CrossviewError
 
 
@@ -242,3 +242,204 @@ def test_crossview_threads_caps_training_threads_and_restores_them(monkeypatch):
     monkeypatch.setenv("CROSSVIEW_THREADS", "two")
     with pytest.raises(CrossviewError, match="CROSSVIEW_THREADS must be a positive integer"):
         train(module, _data(), epochs=1, batch_size=50, verbose=False)
+
+
+# ---- several data sets (unpaired data) -------------------------------------------------------
+
+
+class _Recorder(nn.Module):
+    """Records the tensors of every call; the loss is the mean of the first tensor of the set
+    with the most rows (``main``), so its epoch mean is that set's mean whatever the batches."""
+
+    def __init__(self, main=0):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(1))
+        self.main = main
+        self.seen: list[tuple[torch.Tensor, ...]] = []
+
+    def forward(self, *tensors):
+        self.seen.append(tuple(t.clone() for t in tensors))
+        m = tensors[self.main].mean()
+        return {"loss": (self.w * 0 + 1) * m, "m": m}
+
+
+def _indexed(n, offset):
+    """A one-set data set whose rows are their own index, plus ``offset``, in two tensors."""
+    idx = torch.arange(n)
+    return (idx + offset, (idx + offset).float())
+
+
+def test_several_sets_call_the_module_with_one_batch_of_each_in_order():
+    small, large, mid = _indexed(7, 1000), _indexed(100, 2000), _indexed(30, 3000)
+    module = _Recorder(main=3)  # the float tensor of the largest set, the second one
+    h = train(
+        module,
+        [small, large, mid],
+        epochs=2,
+        batch_size=20,
+        random_state=0,
+        verbose=False,
+        device="cpu",
+    )
+    steps = 5  # round(100 / 20), from the largest set
+    assert len(module.seen) == 2 * steps
+    for epoch in range(2):
+        calls = module.seen[epoch * steps : (epoch + 1) * steps]
+        for k, (offset, n) in enumerate([(1000, 7), (2000, 100), (3000, 30)]):
+            rows = []
+            for call in calls:
+                assert len(call) == 6  # two tensors of each of the three sets
+                idx, x = call[2 * k], call[2 * k + 1]
+                assert torch.equal(x, idx.float())  # the tensors of a set stay aligned
+                assert abs(len(idx) - min(20, n)) <= 1
+                rows.append(idx - offset)
+            rows = torch.cat(rows)
+            assert rows.min() >= 0 and rows.max() < n  # each argument from its own set
+            assert set(rows.tolist()) == set(range(n))  # every row at least once an epoch
+            if n == 100:
+                assert sorted(rows.tolist()) == list(range(n))  # the largest: exactly once
+    assert h.samples_seen == 2 * (7 * steps + 100 + 20 * steps)
+    # weighted by the largest set's rows: the epoch mean of its batch means is its mean
+    assert np.allclose(h.term("m"), [2049.5, 2049.5])
+
+
+def test_one_set_as_a_tuple_or_a_one_element_list_trains_the_same():
+    X, Y = _data()
+    Xv, Yv = _data(seed=5)
+    runs = []
+    for train_data, val_data in [((X, Y), (Xv, Yv)), ([(X, Y)], [(Xv, Yv)])]:
+        torch.manual_seed(1)
+        m = ToyMap()
+        h = train(
+            m,
+            train_data,
+            val_data,
+            epochs=4,
+            batch_size=32,
+            learning_rate=0.05,
+            random_state=1,
+            verbose=False,
+            device="cpu",
+        )
+        runs.append((m, h))
+    (a, ha), (b, hb) = runs
+    assert torch.equal(a.lin.weight, b.lin.weight) and torch.equal(a.lin.bias, b.lin.bias)
+    assert ha.train == hb.train and ha.val == hb.val
+    assert ha.samples_seen == hb.samples_seen == 4 * 200
+    assert ha.best_epoch == hb.best_epoch
+
+
+class _PairedAndUnpaired(nn.Module):
+    """A map fitted on known pairs (x, y), with a dropout and a term on unpaired x rows."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(5, 3)
+        self.drop = nn.Dropout(0.1)
+
+    def forward(self, x, y, x_only):
+        mse = ((self.lin(self.drop(x)) - y) ** 2).mean()
+        spread = self.lin(x_only).pow(2).mean()
+        return {"loss": mse + 1e-3 * spread, "mse": mse, "spread": spread}
+
+
+def _unpaired_data():
+    X, Y = _data(n=40)
+    X_only, _ = _data(n=150, seed=2)
+    Xv, Yv = _data(n=30, seed=3)
+    Xv_only, _ = _data(n=60, seed=4)
+    return [(X, Y), (X_only,)], [(Xv, Yv), (Xv_only,)]
+
+
+def _fit_unpaired(epochs, **kw):
+    train_data, val_data = _unpaired_data()
+    m = _PairedAndUnpaired()
+    h = train(
+        m,
+        train_data,
+        val_data,
+        epochs=epochs,
+        batch_size=16,
+        learning_rate=0.05,
+        random_state=7,
+        verbose=False,
+        device="cpu",
+        **kw,
+    )
+    return m, h
+
+
+def test_several_sets_resume_matches_uninterrupted(tmp_path):
+    torch.manual_seed(0)
+    full, h_full = _fit_unpaired(epochs=4)
+    torch.manual_seed(0)
+    _fit_unpaired(epochs=2, checkpoint_dir=tmp_path)
+    torch.manual_seed(123)  # a different global state (dropout): resume must restore it
+    resumed, h = _fit_unpaired(epochs=4, checkpoint_dir=tmp_path, resume=True)
+    assert torch.equal(resumed.lin.weight, full.lin.weight)
+    assert len(h.train) == 4 and len(h.val) == 4
+    assert np.allclose(h.term("loss"), h_full.term("loss"))
+    assert np.allclose(h.term("loss", "val"), h_full.term("loss", "val"))
+    assert h.samples_seen == h_full.samples_seen == 4 * (150 + 9 * 16)  # 9 steps of 16 pairs
+
+
+def test_several_sets_validation_records_every_term():
+    m, h = _fit_unpaired(epochs=3, restore_best=False)
+    assert len(h.val) == 3 and list(h.val[0]) == ["loss", "mse", "spread"]
+    assert all(np.isfinite(v) for row in h.val for v in row.values())
+    _, val_data = _unpaired_data()
+    assert h.val[-1] == pytest.approx(evaluate(m, val_data, 1000, torch.device("cpu")))
+
+
+def test_several_sets_validation_goes_in_order_and_repeats_small_sets():
+    module = _Recorder(main=1)
+    val = [_indexed(10, 0), _indexed(3, 100)]
+    out = evaluate(module, val, batch_size=2, device=torch.device("cpu"))  # 5 chunks
+    assert [c[0].tolist() for c in module.seen] == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]
+    assert [c[2].tolist() for c in module.seen] == [[100], [101], [102], [100], [101]]
+    assert out["m"] == pytest.approx(4.5)  # weighted by the rows of the largest set
+
+
+@pytest.mark.parametrize(
+    "train_data, val_data, message",
+    [
+        ([], None, r"train_data is an empty list; expected at least one data set"),
+        (
+            [(torch.zeros(10, 5), torch.zeros(9, 3)), (torch.zeros(4, 5),)],
+            None,
+            r"train_data\[0\] has tensors with different row counts \(10, 9\)",
+        ),
+        (
+            [(torch.zeros(10, 5),), (torch.zeros(0, 5),)],
+            None,
+            r"train_data\[1\] has no rows",
+        ),
+        (
+            [torch.zeros(10, 5), torch.zeros(10, 3)],
+            None,
+            r"train_data\[0\] must be a non-empty tuple or list of tensors, got Tensor "
+            r"\(for one data set pass a tuple\)",
+        ),
+        (
+            [(torch.zeros(10, 5), torch.zeros(10, 3)), (torch.zeros(4, 5),)],
+            [(torch.zeros(6, 5), torch.zeros(6, 3))],
+            r"val_data must be laid out like train_data, a list of 2 data set\(s\) with 2, 1 "
+            r"tensor\(s\); got a list of 1 data set\(s\) with 2 tensor\(s\)",
+        ),
+        (
+            [(torch.zeros(10, 5), torch.zeros(10, 3)), (torch.zeros(4, 5),)],
+            (torch.zeros(6, 5), torch.zeros(6, 3)),
+            r"val_data must be laid out like train_data, a list of 2 .*; got a tuple of 2",
+        ),
+        (
+            [(torch.zeros(10, 5),), (torch.zeros(4, 5),)],
+            [(torch.zeros(6, 5),), (torch.zeros(3, 5), torch.zeros(2, 5))],
+            r"val_data\[1\] has tensors with different row counts \(3, 2\)",
+        ),
+    ],
+)
+def test_bad_data_sets_are_clear(train_data, val_data, message):
+    module = _Recorder()
+    with pytest.raises(CrossviewError, match=message):
+        train(module, train_data, val_data, epochs=1, verbose=False, device="cpu")
+    assert module.seen == []

@@ -57,7 +57,8 @@ def save_model(model, path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     arrays, extra = model._get_state()
     arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-    params = {k: _jsonable(v, k) for k, v in model.get_params(deep=False).items()}
+    raw = model._json_params() if hasattr(model, "_json_params") else model.get_params(deep=False)
+    params = {k: _jsonable(v, k) for k, v in raw.items()}
     config = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -144,6 +145,8 @@ def load_model(path):
         raise CrossviewError(f"{w_path} is corrupt or not a safetensors file ({exc})") from None
     cls = get(config["method"]).load()
     params = {k: _from_json(v) for k, v in config["params"].items()}
+    if hasattr(cls, "_params_from_json"):  # parameters that are estimators, e.g. a classifier
+        params = cls._params_from_json(params)
     try:
         model = cls(**params)
     except TypeError as exc:

@@ -61,6 +61,8 @@ METHODS: dict[str, MethodInfo] = {m.name: m for m in [
     MethodInfo("dccae", "crossview.deep.dcca:DCCAE", "deep canonically correlated autoencoders (Wang et al. 2015)"),
     MethodInfo("mae", "crossview.deep.multimodal_ae:MultimodalAE", "multimodal autoencoder (Ngiam et al. 2011)"),
     MethodInfo("mlpmap", "crossview.deep.mlp_map:MLPMap", "neural map X->Y (and Y->X) between embedding spaces"),
+    MethodInfo("classmap", "crossview.labels.class_conditional:ClassConditionalMap", "classify, then combine per-class statistics of the other view", "label-linked"),
+    MethodInfo("sharedhead", "crossview.labels.shared_head:SharedHeadNet", "two classifiers sharing their last layers; ridge from the shared code", "label-linked"),
 ]}
 # fmt: on
 

@@ -49,71 +49,42 @@ def set_view_variances(module: torch.nn.Module, X: np.ndarray, Y: np.ndarray) ->
             buf.fill_(max(float(A.astype(np.float64).var(axis=0).sum()), 1e-12))
 
 
-class DeepTwoViewModel(TwoViewModel):
-    """Base of the deep two-view methods.
+class TorchModelMixin:
+    """What every estimator whose model is a torch network shares, whatever its task.
 
-    Subclasses store their hyperparameters in ``__init__`` (including every name in
-    :data:`TRAIN_PARAMS`), declare what they accept in ``_parameter_constraints`` (merging
-    :data:`TRAIN_PARAM_CONSTRAINTS`) and implement ``_build_module(n_x, n_y) -> nn.Module`` whose
-    ``forward(x, y)`` returns a dict of named loss terms with ``"loss"``. They may override
-    ``_before_fit(X, Y)`` (checks or statistics the network needs, e.g. a view's variance),
-    ``_after_fit(X, Y)`` (e.g. a final linear CCA) and ``_extra_state`` / ``_load_extra_state``.
+    A subclass stores the :data:`TRAIN_PARAMS` in ``__init__`` and implements
+    ``_build_module(n_x, n_y) -> nn.Module`` (``forward`` returns a dict of named loss terms
+    with ``"loss"``); :meth:`_train_module` then builds and trains it on the shared trainer,
+    and this class gives batched inference (:meth:`_run`), :meth:`to` and the model-file state
+    (the network's weights plus what ``_extra_state`` adds).
     """
 
-    min_samples = 2
     _preserves_dtype = ("float32",)  # the networks compute in float32
 
     def _build_module(self, n_x: int, n_y: int) -> torch.nn.Module:  # pragma: no cover
         raise NotImplementedError
-
-    def _before_fit(self, X: np.ndarray, Y: np.ndarray) -> None:
-        """Hook run on the validated float32 training views before the network is built."""
-
-    def _after_fit(self, X: np.ndarray, Y: np.ndarray) -> None:
-        """Hook run after training on the float32 training views."""
 
     def _train_kwargs(self, n_samples: int) -> dict:
         kwargs = {k: getattr(self, k) for k in TRAIN_PARAMS if k not in ("verbose",)}
         kwargs["epochs"] = resolve_epochs(self.epochs, n_samples, self.batch_size)
         return kwargs | {"verbose": bool(self.verbose), "desc": type(self).__name__}
 
-    def fit(self, X, Y, X_val=None, Y_val=None):
-        """Train on paired views X and Y (optionally watching X_val/Y_val for early stopping)."""
-        self._validate_params()
-        X, Y = check_views(X, Y, dtype=np.float32, min_samples=self.min_samples)
-        self.n_features_in_, self.n_features_in_y_ = X.shape[1], Y.shape[1]
-        val = None
-        if (X_val is None) != (Y_val is None):
-            raise CrossviewError("give both X_val and Y_val, or neither")
-        if X_val is not None:
-            Xv = check_view(X_val, "X_val", n_features=X.shape[1], dtype=np.float32)
-            Yv = check_view(Y_val, "Y_val", n_features=Y.shape[1], dtype=np.float32)
-            if Xv.shape[0] != Yv.shape[0]:
-                raise CrossviewError(
-                    f"X_val has {Xv.shape[0]} rows and Y_val {Yv.shape[0]}; expected the same"
-                )
-            val = (torch.from_numpy(Xv), torch.from_numpy(Yv))
-        if self.batch_size > X.shape[0]:
-            raise CrossviewError(
-                f"batch_size={self.batch_size} is larger than the {X.shape[0]} training rows"
-            )
-        self._before_fit(X, Y)
-        # the seed drives weight initialisation and dropout through torch's global generator:
-        # fork it, so the caller's random state is the same after fit as before
+    def _train_module(self, n_x: int, n_y: int, train_data, val_data, n_samples: int, setup=None):
+        """Build the network (seeded) and train it; ``setup(module)`` runs before training.
+
+        The seed drives weight initialisation and dropout through torch's global generator,
+        which is forked, so the caller's random state is the same after fit as before.
+        """
         with torch.random.fork_rng():
             if self.random_state is not None:
                 torch.manual_seed(int(self.random_state))
-            self.module_ = self._build_module(X.shape[1], Y.shape[1])
-            set_view_variances(self.module_, X, Y)
+            self.module_ = self._build_module(n_x, n_y)
+            if setup is not None:
+                setup(self.module_)
             self.history_ = train(
-                self.module_,
-                (torch.from_numpy(X), torch.from_numpy(Y)),
-                val,
-                **self._train_kwargs(X.shape[0]),
+                self.module_, train_data, val_data, **self._train_kwargs(n_samples)
             )
         self.module_.to("cpu").eval()
-        self._after_fit(X, Y)
-        return self
 
     # ---- inference -------------------------------------------------------------------------
     def _run(self, fn, A: np.ndarray, batch_size: int = 8192) -> np.ndarray:
@@ -130,15 +101,7 @@ class DeepTwoViewModel(TwoViewModel):
                 outs.append(fn(t).cpu().numpy())
         return np.concatenate(outs, axis=0).astype(np.float32, copy=False)
 
-    def _check_x(self, X):
-        check_is_fitted(self, "module_")
-        return check_view(X, "X", n_features=self.n_features_in_, dtype=np.float32)
-
-    def _check_y(self, Y):
-        check_is_fitted(self, "module_")
-        return check_view(Y, "Y", n_features=self.n_features_in_y_, dtype=np.float32)
-
-    def to(self, device: str) -> DeepTwoViewModel:
+    def to(self, device: str):
         """Move the fitted network to ``device`` ('cpu', 'cuda', 'auto') for inference."""
         check_is_fitted(self, "module_")
         self.module_.to(resolve_device(device))
@@ -173,6 +136,66 @@ class DeepTwoViewModel(TwoViewModel):
         self._load_extra_state(
             {k[6:]: v for k, v in arrays.items() if k.startswith("extra.")}, extra
         )
+
+
+class DeepTwoViewModel(TorchModelMixin, TwoViewModel):
+    """Base of the deep two-view methods.
+
+    Subclasses store their hyperparameters in ``__init__`` (including every name in
+    :data:`TRAIN_PARAMS`), declare what they accept in ``_parameter_constraints`` (merging
+    :data:`TRAIN_PARAM_CONSTRAINTS`) and implement ``_build_module(n_x, n_y) -> nn.Module`` whose
+    ``forward(x, y)`` returns a dict of named loss terms with ``"loss"``. They may override
+    ``_before_fit(X, Y)`` (checks or statistics the network needs, e.g. a view's variance),
+    ``_after_fit(X, Y)`` (e.g. a final linear CCA) and ``_extra_state`` / ``_load_extra_state``.
+    """
+
+    min_samples = 2
+
+    def _before_fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        """Hook run on the validated float32 training views before the network is built."""
+
+    def _after_fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        """Hook run after training on the float32 training views."""
+
+    def fit(self, X, Y, X_val=None, Y_val=None):
+        """Train on paired views X and Y (optionally watching X_val/Y_val for early stopping)."""
+        self._validate_params()
+        X, Y = check_views(X, Y, dtype=np.float32, min_samples=self.min_samples)
+        self.n_features_in_, self.n_features_in_y_ = X.shape[1], Y.shape[1]
+        val = None
+        if (X_val is None) != (Y_val is None):
+            raise CrossviewError("give both X_val and Y_val, or neither")
+        if X_val is not None:
+            Xv = check_view(X_val, "X_val", n_features=X.shape[1], dtype=np.float32)
+            Yv = check_view(Y_val, "Y_val", n_features=Y.shape[1], dtype=np.float32)
+            if Xv.shape[0] != Yv.shape[0]:
+                raise CrossviewError(
+                    f"X_val has {Xv.shape[0]} rows and Y_val {Yv.shape[0]}; expected the same"
+                )
+            val = (torch.from_numpy(Xv), torch.from_numpy(Yv))
+        if self.batch_size > X.shape[0]:
+            raise CrossviewError(
+                f"batch_size={self.batch_size} is larger than the {X.shape[0]} training rows"
+            )
+        self._before_fit(X, Y)
+        self._train_module(
+            X.shape[1],
+            Y.shape[1],
+            (torch.from_numpy(X), torch.from_numpy(Y)),
+            val,
+            X.shape[0],
+            setup=lambda module: set_view_variances(module, X, Y),
+        )
+        self._after_fit(X, Y)
+        return self
+
+    def _check_x(self, X):
+        check_is_fitted(self, "module_")
+        return check_view(X, "X", n_features=self.n_features_in_, dtype=np.float32)
+
+    def _check_y(self, Y):
+        check_is_fitted(self, "module_")
+        return check_view(Y, "Y", n_features=self.n_features_in_y_, dtype=np.float32)
 
 
 class StandardizedCodesMixin:

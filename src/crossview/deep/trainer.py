@@ -277,6 +277,95 @@ def _batches(n: int, batch_size: int, gen: torch.Generator, shuffle: bool):
     return torch.tensor_split(order, n_batches)
 
 
+def _epoch_batches(
+    sizes: list[int], batch_size: int, gen: torch.Generator
+) -> list[list[torch.Tensor]]:
+    """The shuffled row indices of one training epoch over data sets of ``sizes`` rows.
+
+    Returns, per data set, a list of ``steps`` index tensors; step ``s`` uses batch ``s`` of
+    every set. ``steps = max(1, round(n_max / batch_size))`` for the largest set's ``n_max``
+    rows. The largest set (the first one with ``n_max`` rows) is split by :func:`_batches`, as
+    a single data set is: every row once per epoch in near-equal batches. Every other set of
+    ``n`` rows takes fresh permutations of its rows, one after another, cut to
+    ``m = max(n, steps * min(batch_size, n))`` indices and split into ``steps`` near-equal
+    batches: a small set is repeated within the epoch, and every row of every set is seen at
+    least once. All permutations come from ``gen``, in set order, so an epoch depends only on
+    the generator's state at its start (what a checkpoint stores).
+    """
+    n_max = max(sizes)
+    steps = max(1, round(n_max / batch_size))
+    largest = sizes.index(n_max)
+    per_set = []
+    for i, n in enumerate(sizes):
+        if i == largest:
+            per_set.append(list(_batches(n, batch_size, gen, shuffle=True)))
+            continue
+        m = max(n, steps * min(batch_size, n))
+        perms = [torch.randperm(n, generator=gen) for _ in range(-(-m // n))]
+        per_set.append(list(torch.tensor_split(torch.cat(perms)[:m], steps)))
+    return per_set
+
+
+def _eval_batches(sizes: list[int], chunks: int) -> list[list[torch.Tensor]]:
+    """The row indices, per data set, of ``chunks`` evaluation steps (in order, no shuffling).
+
+    The largest set is split into ``chunks`` near-equal runs of ``arange(n_max)``; a set of
+    ``n`` rows splits ``arange(max(n, chunks)) % n`` (its rows in order, repeated if it has
+    fewer rows than chunks). With ``chunks <= n_max``, as :func:`evaluate` ensures, the largest
+    set's indices are ``arange(n_max)``.
+    """
+    return [list(torch.tensor_split(torch.arange(max(n, chunks)) % n, chunks)) for n in sizes]
+
+
+def _data_sets(data, name: str) -> list[tuple[torch.Tensor, ...]]:
+    """Check ``train_data`` / ``val_data`` and return it as a list of data sets.
+
+    A tuple of tensors is one data set; a list holds several (each a tuple or list of tensors).
+    Every set needs at least one tensor, and all its tensors the same number (> 0) of rows.
+    """
+    if isinstance(data, list):
+        if not data:
+            raise CrossviewError(f"{name} is an empty list; expected at least one data set")
+        labelled = [(f"{name}[{i}]", s) for i, s in enumerate(data)]
+    elif isinstance(data, tuple):
+        labelled = [(name, data)]
+    else:
+        raise CrossviewError(
+            f"{name} must be a tuple of tensors (one data set) or a list of such tuples "
+            f"(several data sets), got {type(data).__name__}"
+        )
+    sets = []
+    for label, tensors in labelled:
+        if (
+            not isinstance(tensors, (tuple, list))
+            or not tensors
+            or not all(torch.is_tensor(t) for t in tensors)
+        ):
+            hint = " (for one data set pass a tuple)" if torch.is_tensor(tensors) else ""
+            raise CrossviewError(
+                f"{label} must be a non-empty tuple or list of tensors, got "
+                f"{type(tensors).__name__}{hint}"
+            )
+        rows = [t.shape[0] if t.dim() else 0 for t in tensors]
+        if len(set(rows)) > 1:
+            raise CrossviewError(
+                f"{label} has tensors with different row counts "
+                f"({', '.join(map(str, rows))}); a data set needs the same rows in each"
+            )
+        if rows[0] == 0:
+            raise CrossviewError(f"{label} has no rows")
+        sets.append(tuple(tensors))
+    return sets
+
+
+def _describe(data) -> str:
+    """How a ``train_data`` / ``val_data`` argument is laid out, for error messages."""
+    if isinstance(data, list):
+        counts = ", ".join(str(len(s)) for s in data)
+        return f"a list of {len(data)} data set(s) with {counts} tensor(s)"
+    return f"a tuple of {len(data)} tensor(s)"
+
+
 def _check_finite(out: dict[str, torch.Tensor], epoch: int, batch: int) -> None:
     loss = out["loss"]
     if torch.isfinite(loss):
@@ -292,26 +381,34 @@ def _check_finite(out: dict[str, torch.Tensor], epoch: int, batch: int) -> None:
 
 def evaluate(
     module: torch.nn.Module,
-    tensors: tuple[torch.Tensor, ...],
+    tensors: tuple[torch.Tensor, ...] | list[tuple[torch.Tensor, ...]],
     batch_size: int,
     device: torch.device,
 ) -> dict[str, float]:
-    """Return the mean of every loss term over ``tensors`` (no gradients, eval mode)."""
+    """Return the mean of every loss term over ``tensors`` (no gradients, eval mode).
+
+    ``tensors`` is one data set (a tuple) or several (a list of tuples, see :func:`train`);
+    the rows go in order, in ``k = max(1, round(n_max / batch_size))`` steps split by
+    :func:`_eval_batches`, each step weighted by its rows of the largest set.
+    """
     module.eval()
-    n = tensors[0].shape[0]
+    sets = tensors if isinstance(tensors, list) else [tensors]
+    sizes = [s[0].shape[0] for s in sets]
+    n = max(sizes)
+    largest = sizes.index(n)
     sums: dict[str, float] = {}
     with torch.no_grad():
-        for idx in torch.tensor_split(torch.arange(n), max(1, round(n / batch_size))):
-            out = module(*(t[idx].to(device) for t in tensors))
+        for idxs in zip(*_eval_batches(sizes, max(1, round(n / batch_size)))):
+            out = module(*(t[idx].to(device) for s, idx in zip(sets, idxs) for t in s))
             for k, v in out.items():
-                sums[k] = sums.get(k, 0.0) + float(v) * len(idx)
+                sums[k] = sums.get(k, 0.0) + float(v) * len(idxs[largest])
     return {k: v / n for k, v in sums.items()}
 
 
 def train(
     module: torch.nn.Module,
-    train_data: tuple[torch.Tensor, ...],
-    val_data: tuple[torch.Tensor, ...] | None = None,
+    train_data: tuple[torch.Tensor, ...] | list[tuple[torch.Tensor, ...]],
+    val_data: tuple[torch.Tensor, ...] | list[tuple[torch.Tensor, ...]] | None = None,
     *,
     epochs: int = 50,
     batch_size: int = 100,
@@ -340,16 +437,36 @@ def train(
     batch). With ``CROSSVIEW_THREADS`` set, torch, BLAS and OpenMP use at most that many threads
     while training.
 
+    Several data sets with different row counts (unpaired data, e.g. ``[(X_paired, Y_paired),
+    (X_only,), (Y_only,)]``) train in one loop: each step calls ``module(*batch_of_set_0,
+    *batch_of_set_1, ...)`` with one batch of every set, in the given order. An epoch has
+    ``max(1, round(n_max / batch_size))`` steps for the largest set's ``n_max`` rows; the
+    largest set (the first one with ``n_max`` rows) is split as a single data set would be
+    (every row once), and every other set of ``n`` rows gives ``min(batch_size, n)`` rows a
+    step or more, from fresh permutations one after another: a small set repeats within an
+    epoch, and every row of every set is seen at least once an epoch (see
+    :func:`_epoch_batches`). All permutations come from the one seeded generator at the start
+    of each epoch, so resuming from a checkpoint stays exact. The history's terms are the
+    means over the steps weighted by the largest set's rows in each, and
+    ``History.samples_seen`` counts the rows of every set.
+
     Parameters
     ----------
     module : torch.nn.Module
         The network; ``module(*batch)`` returns a dict of named loss terms with the total
         ``"loss"``. It is moved to ``device`` and left there, in eval mode.
-    train_data : tuple of torch.Tensor
-        Training tensors with the same number of rows, passed to ``module`` batch by batch.
-    val_data : tuple of torch.Tensor or None, default=None
+    train_data : tuple of torch.Tensor, or list of tuples of torch.Tensor
+        One data set: a tuple of training tensors with the same number of rows, passed to
+        ``module`` batch by batch. Several data sets: a (non-empty) list of such tuples, whose
+        row counts may differ between the sets (see above).
+    val_data : tuple of torch.Tensor, list of tuples of torch.Tensor, or None, default=None
         Validation tensors, evaluated after every epoch (in eval mode, without gradients) for
-        early stopping and for choosing the best weights; None: no validation.
+        early stopping and for choosing the best weights; None: no validation. With a list
+        (which ``train_data`` being a list requires) it has as many sets as ``train_data``,
+        with the same number of tensors each; its rows go in order, without shuffling, in
+        ``k = max(1, round(n_max / max(batch_size, 1000)))`` steps: the largest set split
+        into ``k`` near-equal runs, each smaller set's rows repeated in order as needed (see
+        :func:`_eval_batches`), weighted like training.
     epochs : int, default=50
         Number of passes over ``train_data``.
     batch_size : int, default=100
@@ -399,18 +516,37 @@ def train(
     History
         Every loss term per epoch (training, and validation if given), the best epoch, whether
         training stopped early, the wall time and the rows processed.
+
+    Raises
+    ------
+    CrossviewError
+        For bad settings, and for data that is not laid out as described: an empty list, a
+        set that is not a tuple or list of tensors, a set whose tensors have different row
+        counts or no rows, or a ``val_data`` laid out unlike a list ``train_data``.
     """
     # the keyword arguments, checked before anything is moved or trained
     check_params(
         TRAIN_CONSTRAINTS, {k: v for k, v in locals().items() if k in TRAIN_CONSTRAINTS}, "train"
     )
     with thread_limit(env_threads()):
+        train_sets = _data_sets(train_data, "train_data")
+        val_sets = None
+        if val_data is not None:
+            val_sets = _data_sets(val_data, "val_data")
+            several = isinstance(train_data, list) or isinstance(val_data, list)
+            if several and [len(s) for s in val_sets] != [len(s) for s in train_sets]:
+                raise CrossviewError(
+                    f"val_data must be laid out like train_data, {_describe(train_data)}; "
+                    f"got {_describe(val_data)}"
+                )
         dev = resolve_device(device)
         module.to(dev)
-        train_data = tuple(t.to(dev) for t in train_data)
-        if val_data is not None:
-            val_data = tuple(t.to(dev) for t in val_data)
-        n = train_data[0].shape[0]
+        train_sets = [tuple(t.to(dev) for t in s) for s in train_sets]
+        if val_sets is not None:
+            val_data = [tuple(t.to(dev) for t in s) for s in val_sets]
+        sizes = [s[0].shape[0] for s in train_sets]
+        n = max(sizes)
+        largest = sizes.index(n)
         gen = torch.Generator()
         gen.manual_seed(
             int(random_state)
@@ -458,8 +594,9 @@ def train(
                     for group in opt.param_groups:
                         group["lr"] = learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
                 sums: dict[str, float] = {}
-                for b, idx in enumerate(_batches(n, batch_size, gen, shuffle=True)):
-                    batch = tuple(t[idx] for t in train_data)
+                per_set = _epoch_batches(sizes, batch_size, gen)
+                for b, idxs in enumerate(zip(*per_set)):
+                    batch = tuple(t[idx] for s, idx in zip(train_sets, idxs) for t in s)
                     with autocast:
                         out = module(*batch)
                     _check_finite(out, epoch, b)
@@ -467,10 +604,10 @@ def train(
                     out["loss"].backward()
                     opt.step()
                     for k, v in out.items():
-                        sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
+                        sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idxs[largest])
                 row = {k: v / n for k, v in sums.items()}
                 history.train.append(row)
-                history.samples_seen += n
+                history.samples_seen += sum(len(idx) for batches in per_set for idx in batches)
                 score = row["loss"]
                 postfix = {k: f"{v:.4g}" for k, v in row.items()}
                 if val_data is not None:
