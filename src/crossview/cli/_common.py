@@ -19,15 +19,50 @@ def read_array(path: Path | str) -> np.ndarray:
 
 
 def read_labels(path: Path | str) -> np.ndarray:
-    """Read a label vector from .npy, .npz (one array), .csv/.tsv/.txt (one column)."""
+    """Read a label vector: numbers from .npy, .npz (one array), .csv/.tsv/.txt (one column), or
+    class names from a text file with one label per line.
+
+    Whole numbers come back as int64, names as strings.
+    """
     from ..datasets.files import read_view
 
-    arr = np.asarray(read_view(path, allow_1d=True).data)
+    try:
+        arr = np.asarray(read_view(path, allow_1d=True).data)
+    except CrossviewError:
+        if Path(path).suffix.lower() not in (".txt", ".csv", ".tsv", ".lst", ".labels"):
+            raise
+        arr = _read_label_lines(Path(path))
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise CrossviewError(f"labels file {path} holds shape {arr.shape}; expected one column")
+    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        arr = arr.astype(np.int64)
     return arr
+
+
+def _read_label_lines(path: Path) -> np.ndarray:
+    """Labels as text, one per line (names such as ``cat``; no header)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise CrossviewError(f"labels file {path} is not UTF-8 text") from None
+    while lines and not lines[-1].strip():
+        lines.pop()
+    labels = [line.strip() for line in lines]
+    for i, lab in enumerate(labels):
+        if not lab:
+            raise CrossviewError(f"labels file {path}, line {i + 1} is empty; expected one label")
+        if "," in lab or "\t" in lab:
+            raise CrossviewError(
+                f"labels file {path}, line {i + 1} holds several fields; expected one label a line"
+            )
+    if not labels:
+        raise CrossviewError(f"labels file {path} is empty; expected one label per line")
+    try:
+        return np.asarray([int(v) for v in labels], dtype=np.int64)
+    except ValueError:
+        return np.asarray(labels, dtype=str)
 
 
 def check_writable_folder(folder: Path | str, target: Path | str) -> None:

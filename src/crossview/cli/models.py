@@ -13,7 +13,7 @@ from .. import registry
 from ..exceptions import CrossviewError
 from ..io import load_model, read_config
 from . import app
-from ._common import check_writable_folder, parse_params, read_array, write_array
+from ._common import check_writable_folder, parse_params, read_array, read_labels, write_array
 
 
 @app.command("methods")
@@ -52,8 +52,19 @@ def fit_cmd(
     x: Path = typer.Option(
         ..., "--x", help="View X: .npy, .npz, .csv, .tsv, .parquet, word2vec .txt/.vec."
     ),
-    y: Path = typer.Option(..., "--y", help="View Y, one row per row of X."),
+    y: Path = typer.Option(
+        ..., "--y", help="View Y: one row per row of X (paired methods), or any rows."
+    ),
     out: Path = typer.Option(..., "--out", help="Folder to write the model into."),
+    x_labels: Optional[Path] = typer.Option(
+        None, "--x-labels", help="Class labels of X's rows (label-linked methods)."
+    ),
+    y_labels: Optional[Path] = typer.Option(
+        None, "--y-labels", help="Class labels of Y's rows (label-linked methods)."
+    ),
+    pairs: Optional[Path] = typer.Option(
+        None, "--pairs", help="Known links, a (k, 2) array of (row of X, row of Y) (label-linked)."
+    ),
     x_val: Optional[Path] = typer.Option(
         None, "--x-val", help="Validation rows of X (deep methods)."
     ),
@@ -68,10 +79,20 @@ def fit_cmd(
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ):
-    """Fit METHOD on paired views X and Y and save it to --out."""
+    """Fit METHOD and save it to --out: on paired views X and Y, or (label-linked methods) on
+    two data sets linked by --x-labels and --y-labels."""
     check_writable_folder(out, out)  # fail before a long fit, not after it
-    # the options of this command are those of the paired task (two views, row i with row i)
-    info = registry.get(method, task="paired")
+    info = registry.get(method)
+    linked = info.task == "label-linked"
+    if not linked and info.task != "paired":
+        registry.get(method, task="paired")  # says which task it is for
+    if not linked and (x_labels or y_labels or pairs):
+        raise CrossviewError(
+            f"{method} is a paired method: drop --x-labels/--y-labels/--pairs, or use a "
+            f"label-linked method ({', '.join(registry.names('label-linked'))})"
+        )
+    if linked and (x_labels is None or y_labels is None):
+        raise CrossviewError(f"{method} is label-linked: give --x-labels and --y-labels")
     cls = info.load()
     params = parse_params(cls, param)
     if "verbose" in inspect.signature(cls.__init__).parameters:
@@ -86,12 +107,20 @@ def fit_cmd(
         fit_kwargs = {"X_val": read_array(x_val), "Y_val": read_array(y_val)}
     if not quiet:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-    model = cls(**params).fit(X, Y, **fit_kwargs)
+    if linked:
+        lx, ly = read_labels(x_labels), read_labels(y_labels)
+        P = read_array(pairs) if pairs is not None else None
+        model = cls(**params).fit(X, lx, Y, ly, pairs=P)
+        what = f"{X.shape[0]} + {Y.shape[0]} rows linked by {len(model.classes_)} classes" + (
+            f" and {len(P)} pairs" if P is not None else ""
+        )
+    else:
+        model = cls(**params).fit(X, Y, **fit_kwargs)
+        what = f"{X.shape[0]} rows"
     model.save(out)
     if not quiet:
         typer.echo(
-            f"fitted {method} on {X.shape[0]} rows ({X.shape[1]} + {Y.shape[1]} features); "
-            f"saved to {out}"
+            f"fitted {method} on {what} ({X.shape[1]} + {Y.shape[1]} features); saved to {out}"
         )
 
 
@@ -111,8 +140,14 @@ def transform_cmd(
     """Encode rows of one view into the shared space."""
     which, path = _one_view(x, y)
     model = load_model(model_dir)
+    name = "transform" if which == "x" else "transform_y"
+    if not hasattr(model, name):
+        raise CrossviewError(
+            f"{type(model).__name__} has no shared space to encode into; "
+            "use `crossview translate` to map rows into the other view"
+        )
     A = read_array(path)
-    Z = model.transform(A) if which == "x" else model.transform_y(A)
+    Z = getattr(model, name)(A)
     write_array(out, Z)
     typer.echo(f"wrote codes of shape {Z.shape} to {out}")
 
@@ -147,11 +182,16 @@ def translate_cmd(
 def info_cmd(model_dir: Path = typer.Argument(..., help="Model folder.")):
     """Show what a saved model is: method, parameters, feature sizes, versions."""
     cfg = read_config(model_dir)
-    typer.echo(f"method: {cfg['method']} ({cfg.get('class')})")
+    info = registry.get(cfg["method"])
+    typer.echo(f"method: {cfg['method']} ({cfg.get('class')}), task {info.task}")
     typer.echo(f"features: X {cfg['n_features_in']}, Y {cfg.get('n_features_in_y')}")
     typer.echo(
         f"crossview version: {cfg.get('crossview_version')}, "
         f"format version: {cfg.get('format_version')}"
     )
+    classes = (cfg.get("extra") or {}).get("classes")
+    if isinstance(classes, list):
+        shown = ", ".join(map(str, classes[:20])) + (" ..." if len(classes) > 20 else "")
+        typer.echo(f"classes ({len(classes)}): {shown}")
     for k, v in cfg["params"].items():
         typer.echo(f"  {k} = {v!r}")
