@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+import crossview
 from crossview.deep.corrnet import CorrNet
 from crossview.deep.losses import correlation_sum
 from crossview.deep.trainer import NonFiniteLossError
@@ -189,3 +190,58 @@ def test_learns_on_digit_halves_far_above_a_random_network():
     # 40 epochs reach about 0.65 both ways; the untrained network is at chance (about 0.1)
     for way in ("x_to_y", "y_to_x"):
         assert acc_t[way] > 0.5 and acc_t[way] > acc_r[way] + 0.3
+
+
+# ---------------------------------------------------------------- semi-paired training
+def _semi_paired(n_pairs=40, n_single=400, seed=0):
+    from crossview.datasets import load_digits_halves
+
+    d = load_digits_halves(random_state=seed)
+    tr = d.train
+    Xp, Yp = tr.X[:n_pairs], tr.Y[:n_pairs]
+    rest = np.arange(n_pairs, len(tr.X))
+    half = len(rest) // 2
+    return Xp, Yp, tr.X[rest[:half]][:n_single], tr.Y[rest[half:]][:n_single], d.test
+
+
+@pytest.mark.filterwarnings("ignore::crossview.exceptions.ConstantColumnWarning")
+def test_single_view_rows_add_their_own_terms_and_round_trip(tmp_path):
+    Xp, Yp, Xo, Yo, test = _semi_paired()
+    kw = dict(n_components=8, x_hidden=(32,), epochs=3, batch_size=20, verbose=False)
+    m = CorrNet(random_state=0, **kw).fit(Xp, Yp, X_only=Xo, Y_only=Yo)
+    assert {"single_x", "single_y", "rec_from_x", "corr"} <= set(m.history_.terms)
+    only_x = CorrNet(random_state=0, **kw).fit(Xp, Yp, X_only=Xo)
+    assert "single_x" in only_x.history_.terms and "single_y" not in only_x.history_.terms
+    m.save(tmp_path / "m")
+    loaded = crossview.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.predict(test.X), m.predict(test.X))
+    # validation rows are scored with the same terms
+    v = CorrNet(random_state=0, **kw).fit(Xp, Yp, test.X, test.Y, X_only=Xo, Y_only=Yo)
+    assert "single_x" in v.history_.val[-1]
+    with pytest.raises(CrossviewError, match="view X_only has 5 features"):
+        CorrNet(**kw).fit(Xp, Yp, X_only=Xo[:, :5])
+
+
+@pytest.mark.filterwarnings("ignore::crossview.exceptions.ConstantColumnWarning")
+def test_single_view_rows_resume_to_the_same_weights(tmp_path):
+    Xp, Yp, Xo, Yo, _ = _semi_paired()
+    kw = dict(n_components=4, x_hidden=(16,), batch_size=20, verbose=False, random_state=0)
+    full = CorrNet(epochs=3, **kw).fit(Xp, Yp, X_only=Xo, Y_only=Yo)
+    CorrNet(epochs=1, checkpoint_dir=str(tmp_path), **kw).fit(Xp, Yp, X_only=Xo, Y_only=Yo)
+    resumed = CorrNet(epochs=3, checkpoint_dir=str(tmp_path), resume=True, **kw)
+    resumed.fit(Xp, Yp, X_only=Xo, Y_only=Yo)
+    for key, value in full.module_.state_dict().items():
+        assert torch.equal(resumed.module_.state_dict()[key], value), key
+
+
+@pytest.mark.filterwarnings("ignore::crossview.exceptions.ConstantColumnWarning")
+def test_single_view_rows_help_when_pairs_are_few():
+    """40 pairs alone overfit; 400 more rows of each view alone regularise both directions."""
+    Xp, Yp, Xo, Yo, test = _semi_paired()
+    kw = dict(n_components=16, x_hidden=(64,), epochs=60, batch_size=20, verbose=False)
+    alone = CorrNet(random_state=0, **kw).fit(Xp, Yp)
+    semi = CorrNet(random_state=0, **kw).fit(Xp, Yp, X_only=Xo, Y_only=Yo)
+    for fn, target, source in (("predict", test.Y, test.X), ("predict_x", test.X, test.Y)):
+        err_alone = np.mean((getattr(alone, fn)(source) - target) ** 2)
+        err_semi = np.mean((getattr(semi, fn)(source) - target) ** 2)
+        assert err_semi < err_alone, (fn, err_semi, err_alone)

@@ -10,7 +10,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 import crossview
 from crossview.exceptions import CrossviewError
-from crossview.labels import ClassConditionalMap, SharedHeadNet
+from crossview.labels import ClassConditionalMap, LabelGroupMap, SharedHeadNet
 
 
 def blobs(seed=0, n_x=120, n_y=90, dx=4, dy=3, noise=0.3, noise_x=None):
@@ -118,3 +118,49 @@ def test_shared_head_classifies_both_views_and_aligns_their_codes():
     means = np.stack([Y[ly == c].mean(0) for c in range(3)])
     nearest = np.argmin(((m.predict(X)[:, None] - means) ** 2).sum(-1), axis=1)
     assert (nearest == lx).mean() > 0.95
+
+
+def _spread(A, labels):
+    """Mean within-class variance of the rows of A."""
+    return np.mean([A[labels == c].var(axis=0).sum() for c in np.unique(labels)])
+
+
+def test_label_group_with_random_targets_collapses_to_the_class_mean():
+    X, lx, Y, ly = blobs(n_x=150, n_y=150, noise=1.0, noise_x=0.3)
+    kw = dict(x_hidden=(32, 8), epochs=200, batch_size=10, learning_rate=3e-3, verbose=False)
+    m = LabelGroupMap(matching="random", random_state=0, **kw).fit(X, lx, Y, ly)
+    means = np.stack([Y[ly == c].mean(0) for c in range(3)])
+    out = m.predict(X)
+    # the outputs gather at the class means: far closer to them than real rows are
+    to_mean = np.linalg.norm(out - means[lx], axis=1).mean()
+    assert to_mean < 0.35 * np.linalg.norm(Y - means[ly], axis=1).mean()
+    assert _spread(out, lx) < 0.3 * _spread(Y, ly)
+
+
+def test_label_group_with_assignment_spreads_over_real_rows_and_keeps_pairs():
+    X, lx, Y, ly = blobs(n_x=150, n_y=150, noise=1.0, noise_x=1.0)
+    kw = dict(x_hidden=(32, 4), epochs=60, batch_size=30, learning_rate=1e-2, verbose=False)
+    m = LabelGroupMap(warmup=5, rematch_every=5, random_state=0, **kw).fit(X, lx, Y, ly)
+    out = m.predict(X)
+    assert _spread(out, lx) > 0.5 * _spread(Y, ly)  # no collapse onto the mean
+    nearest = np.argmin(
+        ((out[:, None] - np.stack([Y[ly == c].mean(0) for c in range(3)])) ** 2).sum(-1), 1
+    )
+    assert (nearest == lx).mean() > 0.9  # near its own class
+    assigned = m.module_.x_to_y.assigned.numpy()
+    assert (ly[assigned] == lx).all(), "each row is matched to a row of its own class"
+    pairs = np.c_[np.arange(3), np.arange(3)]
+    p = LabelGroupMap(warmup=1, rematch_every=1, **(kw | {"epochs": 3})).fit(X, lx, Y, ly, pairs)
+    np.testing.assert_array_equal(p.module_.x_to_y.assigned.numpy()[:3], [0, 1, 2])
+
+
+def test_within_class_assignment_is_optimal_on_a_small_case():
+    from crossview.labels.label_group import assign_within_classes
+
+    P = np.array([[0.0], [10.0], [1.0], [11.0]])
+    T = np.array([[10.2], [0.1], [11.3], [0.9]])
+    codes = np.array([0, 0, 1, 1])
+    found = assign_within_classes(
+        P, codes, T, np.array([0, 0, 1, 1]), 2, 10, np.random.default_rng(0)
+    )
+    np.testing.assert_array_equal(found, [1, 0, 3, 2])

@@ -63,6 +63,7 @@ METHODS: dict[str, MethodInfo] = {m.name: m for m in [
     MethodInfo("mlpmap", "crossview.deep.mlp_map:MLPMap", "neural map X->Y (and Y->X) between embedding spaces"),
     MethodInfo("classmap", "crossview.labels.class_conditional:ClassConditionalMap", "classify, then combine per-class statistics of the other view", "label-linked"),
     MethodInfo("sharedhead", "crossview.labels.shared_head:SharedHeadNet", "two classifiers sharing their last layers; ridge from the shared code", "label-linked"),
+    MethodInfo("labelgroup", "crossview.labels.label_group:LabelGroupMap", "networks trained on same-label targets, matched by optimal assignment", "label-linked"),
 ]}
 # fmt: on
 

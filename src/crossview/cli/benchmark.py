@@ -503,3 +503,147 @@ def _default_value(info):
     """The default behind a typer Option object (its ``.default``)."""
     value = getattr(info, "default", info)
     return None if value is ... else value
+
+
+class LinkedProtocol(str, Enum):
+    """The label-linked protocols (docs/protocols.md)."""
+
+    mnist = "mnist-unpaired"
+    digits = "digits-mnist"
+    semi = "semi-paired"
+
+
+@bench_app.command("label-linked")
+def label_linked_cmd(
+    protocol: LinkedProtocol = typer.Argument(
+        LinkedProtocol.mnist,
+        help="mnist-unpaired (A), digits-mnist (B) or semi-paired (C: CorrNet on MNIST halves).",
+    ),
+    methods: Optional[list[str]] = typer.Option(
+        None, "--methods", help="Label-linked methods, comma-separated (default: all of them)."
+    ),
+    pairs: str = typer.Option(
+        "0", "--pairs", help="Known pairs to add (mnist-unpaired), a comma list: 0,10,100,1000."
+    ),
+    ceiling: str = typer.Option(
+        "ridge", "--ceiling", help="Paired methods fitted on the true pairs (mnist-unpaired)."
+    ),
+    fractions: str = typer.Option(
+        "0.01,0.1", "--fractions", help="Shares of paired rows (semi-paired), a comma list."
+    ),
+    seeds: str = _SEEDS,
+    out: Optional[Path] = typer.Option(None, "--out", help="Results folder."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Folder with mnist.npz."),
+    download: bool = typer.Option(True, "--download/--no-download", help="Download MNIST."),
+    settings: Optional[list[str]] = _SET,
+    no_resume: bool = _NO_RESUME,
+    no_figures: bool = _NO_FIGURES,
+    quiet: bool = _QUIET,
+):
+    """Label-linked mapping: two data sets that share only class labels (and a few pairs)."""
+    import json
+
+    from .. import registry
+    from ..datasets import load_digits_mnist, load_mnist_unpaired
+    from ..evaluation import label_linked as ll
+    from ..evaluation.outputs import machine_info
+    from ..evaluation.run_cache import save_json
+    from ..fileio import write_text
+
+    name = LinkedProtocol(protocol).value
+    out = out or _default_out(f"label-linked-{name}")
+    check_writable_folder(out, out)
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    chosen = [m for item in methods or [] for m in item.split(",") if m.strip()]
+    chosen = chosen or registry.names("label-linked")
+    for m in chosen:
+        registry.get(m, task="label-linked")
+    ceilings = tuple(c for c in ceiling.split(",") if c.strip())
+    for c in ceilings:
+        registry.get(c, task="paired")
+    try:
+        pair_counts = sorted({int(p) for p in pairs.split(",") if p.strip()})
+    except ValueError:
+        raise CrossviewError(
+            f"--pairs expects a comma list of counts, e.g. 0,100; got {pairs!r}"
+        ) from None
+    if name == "digits-mnist" and pair_counts != [0]:
+        raise CrossviewError("digits-mnist has no true pairs; drop --pairs")
+    params = parse_settings(settings)
+    seed_list = parse_seeds(seeds)
+    seed_list = list(range(seed_list)) if isinstance(seed_list, int) else seed_list
+    verbose = not quiet
+    rows: list[dict] = []
+    if name == "semi-paired":
+        try:
+            shares = [float(f) for f in fractions.split(",") if f.strip()]
+        except ValueError:
+            raise CrossviewError(f"--fractions expects e.g. 0.01,0.1; got {fractions!r}") from None
+        from ..datasets import load_mnist_halves
+
+        halves = load_mnist_halves(data_dir, download=download, verbose=verbose)
+        for seed in seed_list:
+            for share in shares:
+                run = out / "runs" / f"semi-paired-{share:g}-seed{seed}.json"
+                if run.is_file() and not no_resume:
+                    rows += json.loads(run.read_text())
+                    continue
+                found = ll.run_semi_paired(
+                    halves, share, seed=seed, params=params.get("corrnet"), verbose=verbose
+                )
+                save_json(run, found)
+                rows += found
+        table = ll.semi_paired_table(rows)
+        ll.write_rows_csv(out / "results.csv", rows)
+        save_json(out / "results.json", {"protocol": name, "machine": machine_info(), "rows": rows})
+        write_text(out / "results.md", f"# label-linked: {name}\n\n{table}\n")
+        typer.echo(table)
+        typer.echo(f"\nresults: {out / 'results.md'}")
+        return
+    for seed in seed_list:
+        for k in pair_counts:
+            if name == "mnist-unpaired":
+                data = load_mnist_unpaired(
+                    data_dir, n_pairs=k, random_state=seed, download=download, verbose=verbose
+                )
+            else:
+                data = load_digits_mnist(
+                    data_dir, random_state=seed, download=download, verbose=verbose
+                )
+            if k == pair_counts[0]:  # references need no pairs: once per seed
+                ref = out / "runs" / f"references-seed{seed}.json"
+                if ref.is_file() and not no_resume:
+                    rows += json.loads(ref.read_text())
+                else:
+                    found = ll.reference_rows(data, ceilings, seed=seed, verbose=verbose)
+                    for r in found:
+                        r.update(seed=seed, n_pairs="")
+                    save_json(ref, found)
+                    rows += found
+            for m in chosen:
+                run = out / "runs" / f"{m}-pairs{k}-seed{seed}.json"
+                if run.is_file() and not no_resume:
+                    rows += json.loads(run.read_text())
+                    continue
+                found, models = ll.run_label_linked(
+                    data, [m], seed=seed, method_params=params, verbose=verbose
+                )
+                save_json(run, found)
+                rows += found
+                if not no_figures and data.shapes and seed == seed_list[0]:
+                    model = models[m]
+                    for output in getattr(type(model), "OUTPUTS", (None,)):
+                        if output is not None:
+                            model.set_params(output=output)
+                        tag = m if output is None else f"{m}-{output}"
+                        ll.plot_translations(
+                            data, model, out / "figures" / f"{tag}-pairs{k}.png",
+                            title=f"{name}: {tag}, {k} pairs",
+                        )  # fmt: skip
+    ll.add_gap(rows)
+    table = ll.markdown_table(rows)
+    ll.write_rows_csv(out / "results.csv", rows)
+    save_json(out / "results.json", {"protocol": name, "machine": machine_info(), "rows": rows})
+    write_text(out / "results.md", f"# label-linked: {name}\n\n{table}\n")
+    typer.echo(table)
+    typer.echo(f"\nresults: {out / 'results.md'}")

@@ -71,6 +71,10 @@ class CorrNetModule(nn.Module):
         # number or the scale of the features
         self.register_buffer("var_x", torch.ones(()))
         self.register_buffer("var_y", torch.ones(()))
+        # which views the extra batches of single-view rows hold, in order (set for training
+        # with ``X_only`` / ``Y_only``), and the weight of their self-reconstruction terms
+        self.single_views: tuple[str, ...] = ()
+        self.unpaired_weight = 1.0
 
     def _zero_code(self, enc: nn.Module, n_features: int, like: torch.Tensor) -> torch.Tensor:
         """The encoder output of an all-zero input: one row, shared by every row of the batch."""
@@ -90,8 +94,25 @@ class CorrNetModule(nn.Module):
         zy = self.enc_y(y) if y is not None else self._zero_code(self.enc_y, self.n_y, ref)
         return self.code_act(zx + zy)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Return the total loss and each active term (L1 self, L2/L3 cross, L4 correlation)."""
+    def forward(self, x: torch.Tensor, y: torch.Tensor, *singles) -> dict[str, torch.Tensor]:
+        """Return the total loss and each active term (L1 self, L2/L3 cross, L4 correlation).
+
+        ``singles`` are batches of rows seen in one view only (the views named by
+        ``single_views``): each adds the reconstruction of that view from its own code,
+        ``|x - g_x(h(x, 0))|`` or ``|y - g_y(h(0, y))|`` (terms ``single_x`` / ``single_y``).
+        """
+        out = self._paired_terms(x, y)
+        for view, batch in zip(self.single_views, singles):
+            if view == "x":
+                term = relative_mse(self.dec_x(self.encode(batch, None)), batch, self.var_x)
+            else:
+                term = relative_mse(self.dec_y(self.encode(None, batch)), batch, self.var_y)
+            out[f"single_{view}"] = term
+            out["loss"] = out["loss"] + self.unpaired_weight * term
+        return out
+
+    def _paired_terms(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The terms L1-L4 on a batch of paired rows, and their total ``"loss"``."""
         use_self, use_from_x, use_from_y, use_corr = self.losses
         zx, zy = self.enc_x(x), self.enc_y(y)
         out: dict[str, torch.Tensor] = {}
@@ -172,6 +193,9 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         reconstruction error is relative to its view's total training variance (see the module
         docstring), so ``lam`` does not depend on the width or scale of the views; see
         docs/corrnet-tuning.md.
+    unpaired_weight : float, default=1.0
+        Weight of the self-reconstruction terms of the single-view rows given to ``fit`` as
+        ``X_only`` / ``Y_only`` (semi-paired training); unused without them.
     batch_norm : bool, default=False
         Batch normalisation on the hidden layers of the encoders.
     dropout : float, default=0.0
@@ -245,6 +269,7 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         "loss_from_y": ["boolean"],
         "loss_corr": ["boolean"],
         "lam": [Interval(Real, 0, None, closed="left")],
+        "unpaired_weight": [Interval(Real, 0, None, closed="left")],
         "batch_norm": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "standardize_codes": ["boolean"],
@@ -265,6 +290,7 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         loss_from_y=True,
         loss_corr=True,
         lam=0.5,
+        unpaired_weight=1.0,
         batch_norm=False,
         dropout=0.0,
         standardize_codes=True,
@@ -295,6 +321,7 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         self.loss_from_y = loss_from_y
         self.loss_corr = loss_corr
         self.lam = lam
+        self.unpaired_weight = unpaired_weight
         self.batch_norm = batch_norm
         self.dropout = dropout
         self.standardize_codes = standardize_codes
@@ -311,6 +338,19 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
         self.resume = resume
+
+    def fit(self, X, Y, X_val=None, Y_val=None, *, X_only=None, Y_only=None):
+        """Train on paired views X and Y, plus rows seen in one view only (semi-paired).
+
+        ``X_only`` / ``Y_only`` are extra rows of X alone and of Y alone (any number, no
+        partner): each trains its view's encoder and decoder through the reconstruction of
+        that view from its own code, ``h(x, 0)`` or ``h(0, y)``, weighted by
+        ``unpaired_weight`` — the paper's use of rows with one view missing (Chandar et al.
+        2016, sec. 3). Each training step then takes a batch of the paired rows and of each
+        single-view set; an epoch is one pass over the largest of them (smaller sets repeat).
+        ``X_val`` / ``Y_val`` (paired) are scored with the same terms.
+        """
+        return self._fit(X, Y, X_val, Y_val, X_only=X_only, Y_only=Y_only)
 
     @property
     def loss_terms(self) -> str:
@@ -337,7 +377,7 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
                 UserWarning,
                 stacklevel=3,
             )
-        return CorrNetModule(
+        module = CorrNetModule(
             n_x,
             n_y,
             x_hidden,
@@ -353,6 +393,8 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
             bool(self.batch_norm),
             float(self.dropout),
         )
+        module.unpaired_weight = float(self.unpaired_weight)
+        return module
 
     def _raw_code_x(self, t: torch.Tensor) -> torch.Tensor:
         return self.module_.encode(t, None)

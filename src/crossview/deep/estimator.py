@@ -9,7 +9,14 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import CrossviewError, TwoViewModel, check_view, check_views
-from .trainer import TRAIN_CONSTRAINTS, History, resolve_device, resolve_epochs, train
+from .trainer import (
+    AUTO_STEPS,
+    TRAIN_CONSTRAINTS,
+    History,
+    resolve_device,
+    resolve_epochs,
+    train,
+)
 
 #: the training parameters every deep estimator takes in its __init__ (passed to the trainer)
 TRAIN_PARAMS = (
@@ -60,13 +67,15 @@ class TorchModelMixin:
     """
 
     _preserves_dtype = ("float32",)  # the networks compute in float32
+    #: the optimiser steps ``epochs="auto"`` trains for (see ``resolve_epochs``)
+    auto_steps = AUTO_STEPS
 
     def _build_module(self, n_x: int, n_y: int) -> torch.nn.Module:  # pragma: no cover
         raise NotImplementedError
 
     def _train_kwargs(self, n_samples: int) -> dict:
         kwargs = {k: getattr(self, k) for k in TRAIN_PARAMS if k not in ("verbose",)}
-        kwargs["epochs"] = resolve_epochs(self.epochs, n_samples, self.batch_size)
+        kwargs["epochs"] = resolve_epochs(self.epochs, n_samples, self.batch_size, self.auto_steps)
         return kwargs | {"verbose": bool(self.verbose), "desc": type(self).__name__}
 
     def _train_module(self, n_x: int, n_y: int, train_data, val_data, n_samples: int, setup=None):
@@ -159,9 +168,19 @@ class DeepTwoViewModel(TorchModelMixin, TwoViewModel):
 
     def fit(self, X, Y, X_val=None, Y_val=None):
         """Train on paired views X and Y (optionally watching X_val/Y_val for early stopping)."""
+        return self._fit(X, Y, X_val, Y_val)
+
+    def _fit(self, X, Y, X_val=None, Y_val=None, X_only=None, Y_only=None):
+        """Validate, build and train; ``X_only`` / ``Y_only`` are rows seen in one view only,
+        for methods whose network takes them (``forward(x, y, *single_view_batches)``)."""
         self._validate_params()
         X, Y = check_views(X, Y, dtype=np.float32, min_samples=self.min_samples)
         self.n_features_in_, self.n_features_in_y_ = X.shape[1], Y.shape[1]
+        singles = {}
+        for view, A, width in (("x", X_only, X.shape[1]), ("y", Y_only, Y.shape[1])):
+            if A is not None:
+                name = f"{view.upper()}_only"
+                singles[view] = check_view(A, name, n_features=width, dtype=np.float32)
         val = None
         if (X_val is None) != (Y_val is None):
             raise CrossviewError("give both X_val and Y_val, or neither")
@@ -178,14 +197,22 @@ class DeepTwoViewModel(TorchModelMixin, TwoViewModel):
                 f"batch_size={self.batch_size} is larger than the {X.shape[0]} training rows"
             )
         self._before_fit(X, Y)
-        self._train_module(
-            X.shape[1],
-            Y.shape[1],
-            (torch.from_numpy(X), torch.from_numpy(Y)),
-            val,
-            X.shape[0],
-            setup=lambda module: set_view_variances(module, X, Y),
-        )
+        train_data = (torch.from_numpy(X), torch.from_numpy(Y))
+        all_x = np.concatenate([X, singles["x"]]) if "x" in singles else X
+        all_y = np.concatenate([Y, singles["y"]]) if "y" in singles else Y
+        n_rows = X.shape[0]
+        if singles:  # several data sets: the paired rows, then each view's single rows
+            train_data = [train_data, *((torch.from_numpy(A),) for A in singles.values())]
+            if val is not None:  # the same objective on the validation rows
+                val = [val, *((v,) for v, view in zip(val, "xy") if view in singles)]
+            n_rows = max(n_rows, *(A.shape[0] for A in singles.values()))
+
+        def setup(module):
+            set_view_variances(module, all_x, all_y)
+            if singles:
+                module.single_views = tuple(singles)
+
+        self._train_module(X.shape[1], Y.shape[1], train_data, val, n_rows, setup=setup)
         self._after_fit(X, Y)
         return self
 

@@ -3,7 +3,9 @@ stopping, checkpoints and resume, a NaN guard, a progress bar and a full loss hi
 
 A model is any ``torch.nn.Module`` whose ``forward(*batch)`` returns a ``dict[str, Tensor]`` with
 the total ``"loss"`` and each named term (e.g. ``"self_rec"``, ``"corr"``); the trainer knows
-nothing else about it.
+nothing else about it, except that a module with a ``start_epoch(epoch)`` method gets it called
+before each epoch (e.g. to re-match training targets; what it changes must live in the module's
+state, so that checkpoints and resume stay exact).
 """
 
 from __future__ import annotations
@@ -65,19 +67,20 @@ AUTO_STEPS = 30_000
 AUTO_EPOCHS = (30, 1000)
 
 
-def resolve_epochs(epochs, n_samples: int, batch_size: int) -> int:
+def resolve_epochs(epochs, n_samples: int, batch_size: int, steps: int = AUTO_STEPS) -> int:
     """The number of epochs to train: ``epochs`` itself, or for ``"auto"`` a step budget.
 
-    ``"auto"`` trains for :data:`AUTO_STEPS` optimiser steps (``n_samples / batch_size`` steps
-    an epoch), but at least 30 and at most 1000 epochs: 30 epochs of 50,000 MNIST rows in
-    batches of 50, about 1,400 epochs' worth (capped at 1000) of 1,078 digits rows. Small data
+    ``"auto"`` trains for ``steps`` (default :data:`AUTO_STEPS`) optimiser steps
+    (``n_samples / batch_size`` steps an epoch), but at least 30 and at most 1000 epochs: for
+    30,000 steps, 30 epochs of 50,000 MNIST rows in batches of 50, about 1,400 epochs' worth
+    (capped at 1000) of 1,078 digits rows. Small data
     needs many more epochs than large data for the same training (docs/benchmarks.md,
     "Defaults").
     """
     if isinstance(epochs, str) and epochs == "auto":
-        steps = max(1, round(n_samples / batch_size))
+        per_epoch = max(1, round(n_samples / batch_size))
         lo, hi = AUTO_EPOCHS
-        return int(min(hi, max(lo, math.ceil(AUTO_STEPS / steps))))
+        return int(min(hi, max(lo, math.ceil(steps / per_epoch))))
     return epochs
 
 
@@ -589,6 +592,8 @@ def train(
         t0 = time.perf_counter() - history.seconds
         try:
             for epoch in range(start_epoch, epochs):
+                if hasattr(module, "start_epoch"):  # a model's own per-epoch step, if any
+                    module.start_epoch(epoch)
                 module.train()
                 if lr_schedule == "cosine":
                     for group in opt.param_groups:

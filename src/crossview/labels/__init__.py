@@ -2,6 +2,13 @@
 
 from .base import LabelLinkedModel, check_label_linked
 from .class_conditional import ClassConditionalMap
+from .label_group import LabelGroupMap
 from .shared_head import SharedHeadNet
 
-__all__ = ["ClassConditionalMap", "LabelLinkedModel", "SharedHeadNet", "check_label_linked"]
+__all__ = [
+    "ClassConditionalMap",
+    "LabelGroupMap",
+    "LabelLinkedModel",
+    "SharedHeadNet",
+    "check_label_linked",
+]

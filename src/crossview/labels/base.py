@@ -19,7 +19,7 @@ from ..base import check_labels, check_params, check_view
 from ..exceptions import CrossviewError
 
 __all__ = [
-    "LabelLinkedData",
+    "LabelLinkedArrays",
     "LabelLinkedModel",
     "check_label_linked",
     "check_pairs",
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-class LabelLinkedData:
+class LabelLinkedArrays:
     """Validated label-linked training data: both views, their labels as class indices, pairs.
 
     ``classes`` are the sorted class labels (the same in both views); ``x_codes`` / ``y_codes``
@@ -70,8 +70,8 @@ def _check_class_labels(labels: Any, n: int, name: str) -> np.ndarray:
 
 def check_label_linked(
     X, x_labels, Y, y_labels, pairs=None, *, dtype=np.float64, min_per_view: int = 2
-) -> LabelLinkedData:
-    """Validate label-linked data and return it as a :class:`LabelLinkedData`.
+) -> LabelLinkedArrays:
+    """Validate label-linked data and return it as a :class:`LabelLinkedArrays`.
 
     Raises a one-line :class:`CrossviewError` for a bad view (see
     :func:`crossview.base.check_view`), labels of the wrong length or type, labels of different
@@ -117,7 +117,7 @@ def check_label_linked(
             f"pairs[{i}] links X row {a} (label {lx[a]!r}) to Y row {b} (label {ly[b]!r}); "
             f"expected linked rows to share their class ({int(bad.sum())} such pair(s))"
         )
-    return LabelLinkedData(Xa, x_codes, Ya, y_codes, cx, P)
+    return LabelLinkedArrays(Xa, x_codes, Ya, y_codes, cx, P)
 
 
 def _some(values, k: int = 5) -> str:
@@ -184,7 +184,7 @@ class LabelLinkedModel(BaseEstimator):
         """Check every parameter against ``_parameter_constraints``, with a one-line error."""
         check_params(self._parameter_constraints, self.get_params(deep=False), type(self).__name__)
 
-    def _set_fitted_shape(self, data: LabelLinkedData) -> None:
+    def _set_fitted_shape(self, data: LabelLinkedArrays) -> None:
         self.n_features_in_ = data.X.shape[1]
         self.n_features_in_y_ = data.Y.shape[1]
         self.classes_ = data.classes

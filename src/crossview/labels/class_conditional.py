@@ -151,12 +151,15 @@ class _Direction:
         elif output == "hard":
             return self.medoids[P.argmax(axis=1)].copy()
         else:
-            c = np.array([rng.choice(P.shape[1], p=p / p.sum()) for p in P])
+            # a class per row from P(c|x) (inverse CDF), then a Gaussian draw of that class
+            cdf = np.cumsum(P / P.sum(axis=1, keepdims=True), axis=1)
+            c = np.minimum((cdf < rng.random((len(P), 1))).sum(axis=1), P.shape[1] - 1)
             z = rng.standard_normal((S.shape[0], self.means.shape[1]))
-            if self.factors.ndim == 2:  # diagonal: standard deviations per class
-                out = self.means[c] + z * self.factors[c]
-            else:
-                out = self.means[c] + np.einsum("nij,nj->ni", self.factors[c], z)
+            out = self.means[c]
+            for k in np.unique(c):  # one class at a time: never an (n, d, d) array
+                rows = c == k
+                f = self.factors[k]
+                out[rows] += z[rows] * f if f.ndim == 1 else z[rows] @ f.T
             return np.clip(out, self.lo, self.hi) if clip else out
         if self.coef is not None:
             Rs = S - P @ self.src_means
@@ -286,6 +289,9 @@ class ClassConditionalMap(LabelLinkedModel):
     n_features_in_, n_features_in_y_ : int
         Widths of X and Y.
     """
+
+    #: the outputs a benchmark scores from one fit (``set_params(output=...)`` needs no refit)
+    OUTPUTS = ("soft", "hard", "sample")
 
     _parameter_constraints: dict = {
         "classifier": [HasMethods(["fit", "predict_proba"]), None],

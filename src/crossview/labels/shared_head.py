@@ -111,9 +111,12 @@ class SharedHeadNet(TorchModelMixin, LabelLinkedModel):
     epochs, batch_size, optimizer, learning_rate, lr_schedule, precision, weight_decay,
     patience, device, random_state, verbose, checkpoint_dir, resume
         Training settings, as for every deep method (:func:`crossview.deep.trainer.train`);
-        ``epochs="auto"`` trains for about 30,000 steps; a step takes ``batch_size`` rows of
-        each view.
+        ``epochs="auto"`` trains for about 10,000 steps (at least 30 epochs, at most 1000); a
+        step takes ``batch_size`` rows of each view.
     """
+
+    #: ``epochs="auto"``: classification needs fewer steps than CorrNet's 30,000
+    auto_steps = 10_000
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -177,9 +180,9 @@ class SharedHeadNet(TorchModelMixin, LabelLinkedModel):
         self.resume = resume
 
     def _build_module(self, n_x: int, n_y: int) -> SharedHeadModule:
-        x_hidden = as_sizes(self.x_hidden, "x_hidden") if self.x_hidden != () else ()
+        x_hidden = as_sizes(self.x_hidden, "x_hidden")
         y_hidden = x_hidden if self.y_hidden is None else as_sizes(self.y_hidden, "y_hidden")
-        head = as_sizes(self.head_hidden, "head_hidden") if self.head_hidden != () else ()
+        head = as_sizes(self.head_hidden, "head_hidden")
         return SharedHeadModule(
             n_x, n_y, len(self.classes_), x_hidden, y_hidden, int(self.n_components), head,
             self.activation, float(self.dropout), self.loss, float(self.align),
