@@ -47,6 +47,11 @@ def test_run_scores_every_output_both_ways_against_floor_and_ceiling(tmp_path):
     assert path.stat().st_size > 1000
     csv = ll.write_rows_csv(tmp_path / "r.csv", every).read_text().splitlines()
     assert len(csv) == len(every) + 1 and csv[0].startswith("method,")
+    (tmp_path / "figures").mkdir()
+    path.rename(tmp_path / "figures" / "classmap-soft-pairs0.png")
+    page = ll.write_html_report(tmp_path, "toy", "a toy", table, {"machine": {"cpu": "x"}})
+    text = page.read_text()
+    assert "<td>classmap[hard]</td>" in text and "figures/classmap-soft-pairs0.png" in text
 
 
 def test_semi_paired_split_keeps_items_in_one_view_unless_paired():
@@ -64,3 +69,28 @@ def test_gap_needs_a_floor_above_the_ceiling():
     assert ll.gap_closed(0.05, 0.06, 0.04) == pytest.approx(50.0)
     with pytest.raises(CrossviewError, match="not above"):
         ll.gap_closed(0.05, 0.04, 0.06)
+
+
+def test_benchmark_cli_rejects_bad_options_before_loading_data(capsys, tmp_path):
+    from cli_helpers import user_error
+
+    base = ["benchmark", "label-linked"]
+    line = user_error(capsys, [*base, "--pairs", "ten", "--out", str(tmp_path)])
+    assert "--pairs expects a comma list" in line
+    line = user_error(capsys, [*base, "digits-mnist", "--pairs", "10", "--out", str(tmp_path)])
+    assert "no true pairs" in line
+    line = user_error(capsys, [*base, "--methods", "cca", "--out", str(tmp_path)])
+    assert "is for paired data, not label-linked data" in line
+
+
+def test_a_kept_run_is_reused_only_with_the_same_settings(tmp_path):
+    path = tmp_path / "runs" / "r.json"
+    rows = [{"method": "classmap[soft]", "mse_xy": 0.05}]
+    ll.save_run(path, {"output": "soft", "sizes": (1, 2)}, rows)
+    assert ll.load_run(path, {"output": "soft", "sizes": [1, 2]}) == rows
+    assert ll.load_run(path, {"output": "hard", "sizes": (1, 2)}) is None
+    assert ll.load_run(tmp_path / "missing.json", {}) is None
+    path.write_text('[{"method": "old"}]')  # rows alone: a run with the defaults
+    assert ll.load_run(path, {}) == [{"method": "old"}] and ll.load_run(path, {"a": 1}) is None
+    path.write_text("{not json")
+    assert ll.load_run(path, {}) is None

@@ -541,7 +541,6 @@ def label_linked_cmd(
     quiet: bool = _QUIET,
 ):
     """Label-linked mapping: two data sets that share only class labels (and a few pairs)."""
-    import json
 
     from .. import registry
     from ..datasets import load_digits_mnist, load_mnist_unpaired
@@ -585,20 +584,23 @@ def label_linked_cmd(
         for seed in seed_list:
             for share in shares:
                 run = out / "runs" / f"semi-paired-{share:g}-seed{seed}.json"
-                if run.is_file() and not no_resume:
-                    rows += json.loads(run.read_text())
-                    continue
-                found = ll.run_semi_paired(
-                    halves, share, seed=seed, params=params.get("corrnet"), verbose=verbose
-                )
-                save_json(run, found)
+                settings_used = params.get("corrnet", {})
+                found = None if no_resume else ll.load_run(run, settings_used)
+                if found is None:
+                    found = ll.run_semi_paired(
+                        halves, share, seed=seed, params=settings_used, verbose=verbose
+                    )
+                    ll.save_run(run, settings_used, found)
                 rows += found
         table = ll.semi_paired_table(rows)
         ll.write_rows_csv(out / "results.csv", rows)
         save_json(out / "results.json", {"protocol": name, "machine": machine_info(), "rows": rows})
         write_text(out / "results.md", f"# label-linked: {name}\n\n{table}\n")
+        header = {"methods": ["corrnet"], "seeds": seed_list, "machine": machine_info()}
+        what = "CorrNet on MNIST halves: a share of the rows paired, the rest in one view only"
+        ll.write_html_report(out, name, what, table, header)
         typer.echo(table)
-        typer.echo(f"\nresults: {out / 'results.md'}")
+        typer.echo(f"\nresults: {out / 'results.md'}; report: {out / 'report.html'}")
         return
     for seed in seed_list:
         for k in pair_counts:
@@ -612,23 +614,23 @@ def label_linked_cmd(
                 )
             if k == pair_counts[0]:  # references need no pairs: once per seed
                 ref = out / "runs" / f"references-seed{seed}.json"
-                if ref.is_file() and not no_resume:
-                    rows += json.loads(ref.read_text())
-                else:
+                found = None if no_resume else ll.load_run(ref, {"ceiling": list(ceilings)})
+                if found is None:
                     found = ll.reference_rows(data, ceilings, seed=seed, verbose=verbose)
                     for r in found:
                         r.update(seed=seed, n_pairs="")
-                    save_json(ref, found)
-                    rows += found
+                    ll.save_run(ref, {"ceiling": list(ceilings)}, found)
+                rows += found
             for m in chosen:
                 run = out / "runs" / f"{m}-pairs{k}-seed{seed}.json"
-                if run.is_file() and not no_resume:
-                    rows += json.loads(run.read_text())
+                cached = None if no_resume else ll.load_run(run, params.get(m, {}))
+                if cached is not None:
+                    rows += cached
                     continue
                 found, models = ll.run_label_linked(
                     data, [m], seed=seed, method_params=params, verbose=verbose
                 )
-                save_json(run, found)
+                ll.save_run(run, params.get(m, {}), found)
                 rows += found
                 if not no_figures and data.shapes and seed == seed_list[0]:
                     model = models[m]
@@ -637,13 +639,17 @@ def label_linked_cmd(
                             model.set_params(output=output)
                         tag = m if output is None else f"{m}-{output}"
                         ll.plot_translations(
-                            data, model, out / "figures" / f"{tag}-pairs{k}.png",
+                            data,
+                            model,
+                            out / "figures" / f"{tag}-pairs{k}.png",
                             title=f"{name}: {tag}, {k} pairs",
-                        )  # fmt: skip
+                        )
     ll.add_gap(rows)
     table = ll.markdown_table(rows)
     ll.write_rows_csv(out / "results.csv", rows)
     save_json(out / "results.json", {"protocol": name, "machine": machine_info(), "rows": rows})
     write_text(out / "results.md", f"# label-linked: {name}\n\n{table}\n")
+    header = {"methods": chosen, "seeds": seed_list, "machine": machine_info()}
+    ll.write_html_report(out, name, data.description, table, header)
     typer.echo(table)
-    typer.echo(f"\nresults: {out / 'results.md'}")
+    typer.echo(f"\nresults: {out / 'results.md'}; report: {out / 'report.html'}")

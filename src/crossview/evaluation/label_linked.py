@@ -60,11 +60,23 @@ def _directions(data):
     """(name, source rows, source labels, real target rows, target labels, partners) per way."""
     paired = data.test_paired
     return (
-        ("xy", data.X_test, data.x_test_labels, data.Y_test, data.y_test_labels,
-         data.Y_test if paired else None),
-        ("yx", data.Y_test, data.y_test_labels, data.X_test, data.x_test_labels,
-         data.X_test if paired else None),
-    )  # fmt: skip
+        (
+            "xy",
+            data.X_test,
+            data.x_test_labels,
+            data.Y_test,
+            data.y_test_labels,
+            data.Y_test if paired else None,
+        ),
+        (
+            "yx",
+            data.Y_test,
+            data.y_test_labels,
+            data.X_test,
+            data.x_test_labels,
+            data.X_test if paired else None,
+        ),
+    )
 
 
 def score_model(model, data, name: str) -> list[dict]:
@@ -109,8 +121,10 @@ def reference_rows(data, ceiling: tuple[str, ...] = ("ridge",), seed: int = 0, v
         params = {"random_state": seed, "verbose": verbose} if registry.get(name).deep else {}
         t0 = time.perf_counter()
         model = cls(**params).fit(data.X_paired, data.Y_paired)
-        row = {"method": f"ceiling: {name} on {len(data.X_paired)} pairs",
-               "fit_seconds": time.perf_counter() - t0}  # fmt: skip
+        row = {
+            "method": f"ceiling: {name} on {len(data.X_paired)} pairs",
+            "fit_seconds": time.perf_counter() - t0,
+        }
         for way, S, ls, T, lt, partners in _directions(data):
             T_hat = model.predict(S) if way == "xy" else model.predict_x(S)
             row.update(
@@ -280,11 +294,17 @@ def run_semi_paired(data, fraction: float, *, seed: int = 0, params=None, verbos
         model.fit(Xp, Yp, **extra)
         seconds = time.perf_counter() - t0
         scores = score_paired(model, data.test.X, data.test.Y, data.test.labels)
-        rows.append({
-            "method": f"corrnet ({label})", "paired_fraction": fraction, "n_pairs": len(Xp),
-            "n_single": len(Xo) + len(Yo) if extra else 0, "seed": seed, "fit_seconds": seconds,
-            **scores,
-        })  # fmt: skip
+        rows.append(
+            {
+                "method": f"corrnet ({label})",
+                "paired_fraction": fraction,
+                "n_pairs": len(Xp),
+                "n_single": len(Xo) + len(Yo) if extra else 0,
+                "seed": seed,
+                "fit_seconds": seconds,
+                **scores,
+            }
+        )
     return rows
 
 
@@ -308,3 +328,66 @@ def semi_paired_table(rows: list[dict]) -> str:
         cells += [fmt.format(np.mean([g[key] for g in group])) for key, _, fmt in cols]
         lines.append("| " + " | ".join(cells + [str(len(group))]) + " |")
     return "\n".join(lines)
+
+
+class MarkdownTable:
+    """A Markdown table (as :func:`markdown_table` writes it) that renders as HTML too, for
+    :func:`crossview.evaluation.html_report.write_report`."""
+
+    def __init__(self, markdown: str):
+        self.markdown = markdown
+
+    def to_html(self) -> str:
+        import html
+
+        lines = [ln for ln in self.markdown.splitlines() if ln.startswith("|")]
+        rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in lines]
+        head, body = rows[0], rows[2:]
+        cells = "".join(f"<th>{html.escape(c)}</th>" for c in head)
+        out = [f"<table><thead><tr>{cells}</tr></thead><tbody>"]
+        for row in body:
+            out.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
+        return "".join(out) + "</tbody></table>"
+
+
+def write_html_report(out: Path, name: str, description: str, table: str, header: dict) -> Path:
+    """``report.html`` in ``out``: the table and every figure in ``out/figures``, by method."""
+    from types import SimpleNamespace
+
+    from .html_report import write_report
+
+    figures: dict[str, list[Path]] = {}
+    for path in sorted((Path(out) / "figures").glob("*.png")):
+        figures.setdefault(path.stem.split("-pairs")[0], []).append(path)
+    protocol = SimpleNamespace(name=f"label-linked {name}", description=description)
+    return write_report(
+        Path(out) / "report.html", protocol, [MarkdownTable(table)], figures, header
+    )
+
+
+def load_run(path: Path, params: dict) -> list[dict] | None:
+    """The rows of a finished run saved by :func:`save_run`, if it ran with ``params``."""
+    import json
+
+    from .run_cache import jsonable
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None  # unreadable: fit again
+    if isinstance(saved, list):  # rows alone: a run with every default
+        saved = {"params": {}, "rows": saved}
+    if jsonable(saved.get("params", {})) != jsonable(params):
+        return None
+    return saved["rows"]
+
+
+def save_run(path: Path, params: dict, rows: list[dict]) -> None:
+    """Keep a finished run's rows with the settings it ran with (atomically)."""
+    from .run_cache import save_json
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_json(Path(path), {"params": params, "rows": rows})

@@ -77,10 +77,15 @@ class _Direction(nn.Module):
         the known pairs ``pinned = (source rows, target rows)``, kept as fixed targets."""
         counts = torch.bincount(t_codes, minlength=n_classes)
         data = {
-            "S": S, "s_codes": s_codes, "T": T, "by_class": torch.argsort(t_codes, stable=True),
-            "counts": counts, "offsets": torch.cumsum(counts, 0) - counts,
-            "pinned_rows": pinned[0], "pinned_targets": pinned[1],
-        }  # fmt: skip
+            "S": S,
+            "s_codes": s_codes,
+            "T": T,
+            "by_class": torch.argsort(t_codes, stable=True),
+            "counts": counts,
+            "offsets": torch.cumsum(counts, 0) - counts,
+            "pinned_rows": pinned[0],
+            "pinned_targets": pinned[1],
+        }
         for name, value in data.items():
             self.register_buffer(name, value, persistent=False)
         self.t_codes_np, self.s_codes_np, self.n_classes = (
@@ -105,9 +110,14 @@ class _Direction(nn.Module):
         with torch.no_grad():
             P = torch.cat([self.net(self.S[i : i + batch]) for i in range(0, len(self.S), batch)])
         found = assign_within_classes(
-            P.cpu().double().numpy(), self.s_codes_np, self.T.cpu().double().numpy(),
-            self.t_codes_np, self.n_classes, block_size, rng,
-        )  # fmt: skip
+            P.cpu().double().numpy(),
+            self.s_codes_np,
+            self.T.cpu().double().numpy(),
+            self.t_codes_np,
+            self.n_classes,
+            block_size,
+            rng,
+        )
         assigned = torch.from_numpy(found).to(self.assigned.device)
         assigned[self.pinned_rows] = self.pinned_targets
         self.assigned = assigned
@@ -116,15 +126,30 @@ class _Direction(nn.Module):
 class LabelGroupModule(nn.Module):
     """Both directions' networks; ``forward`` is the squared error to each row's target."""
 
-    def __init__(self, n_x, n_y, n_classes, x_hidden, y_hidden, act, matching, warmup,
-                 rematch_every, block_size, seed):  # fmt: skip
+    def __init__(
+        self,
+        n_x,
+        n_y,
+        n_classes,
+        x_hidden,
+        y_hidden,
+        act,
+        matching,
+        warmup,
+        rematch_every,
+        block_size,
+        seed,
+    ):
         super().__init__()
         self.x_to_y = _Direction(n_x, n_y, x_hidden, act)
         self.y_to_x = _Direction(n_y, n_x, y_hidden, act)
         self.n_classes, self.matching = n_classes, matching
         self.warmup, self.rematch_every, self.block_size, self.seed = (
-            warmup, rematch_every, block_size, seed,
-        )  # fmt: skip
+            warmup,
+            rematch_every,
+            block_size,
+            seed,
+        )
 
     def start_epoch(self, epoch: int) -> None:
         """Re-match the targets by assignment when the schedule says so."""
@@ -236,9 +261,18 @@ class LabelGroupMap(TorchModelMixin, LabelLinkedModel):
         y_hidden = x_hidden if self.y_hidden is None else as_sizes(self.y_hidden, "y_hidden")
         seed = 0 if self.random_state is None else int(self.random_state)
         return LabelGroupModule(
-            n_x, n_y, len(self.classes_), x_hidden, y_hidden, self.activation, self.matching,
-            int(self.warmup), int(self.rematch_every), int(self.block_size), seed,
-        )  # fmt: skip
+            n_x,
+            n_y,
+            len(self.classes_),
+            x_hidden,
+            y_hidden,
+            self.activation,
+            self.matching,
+            int(self.warmup),
+            int(self.rematch_every),
+            int(self.block_size),
+            seed,
+        )
 
     def fit(self, X, x_labels, Y, y_labels, pairs=None):
         """Train both networks towards same-label rows of the other view (known pairs are

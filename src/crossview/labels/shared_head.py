@@ -39,8 +39,21 @@ _ALPHAS = np.logspace(-4, 4, 17)
 class SharedHeadModule(nn.Module):
     """Encoders f, g into a shared code and one class head; ``forward`` returns the loss terms."""
 
-    def __init__(self, n_x, n_y, n_classes, x_hidden, y_hidden, code, head_hidden, act, dropout,
-                 loss, align, pair_weight):  # fmt: skip
+    def __init__(
+        self,
+        n_x,
+        n_y,
+        n_classes,
+        x_hidden,
+        y_hidden,
+        code,
+        head_hidden,
+        act,
+        dropout,
+        loss,
+        align,
+        pair_weight,
+    ):
         super().__init__()
         self.enc_x = mlp([n_x, *x_hidden, code], act, dropout=dropout)
         self.enc_y = mlp([n_y, *y_hidden, code], act, dropout=dropout)
@@ -184,10 +197,19 @@ class SharedHeadNet(TorchModelMixin, LabelLinkedModel):
         y_hidden = x_hidden if self.y_hidden is None else as_sizes(self.y_hidden, "y_hidden")
         head = as_sizes(self.head_hidden, "head_hidden")
         return SharedHeadModule(
-            n_x, n_y, len(self.classes_), x_hidden, y_hidden, int(self.n_components), head,
-            self.activation, float(self.dropout), self.loss, float(self.align),
+            n_x,
+            n_y,
+            len(self.classes_),
+            x_hidden,
+            y_hidden,
+            int(self.n_components),
+            head,
+            self.activation,
+            float(self.dropout),
+            self.loss,
+            float(self.align),
             float(self.pair_weight),
-        )  # fmt: skip
+        )
 
     def fit(self, X, x_labels, Y, y_labels, pairs=None):
         """Train the encoders and the shared head on both views' labels, then the ridge maps."""
