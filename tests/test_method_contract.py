@@ -338,6 +338,10 @@ def test_label_linked_bad_input_gives_one_line_named_errors(name):
         with pytest.raises(CrossviewError) as exc:
             est.fit(X, lx, Y, ly, pairs=pairs)
         one_line_error(exc, "pairs", word)
+    if registry.get(name).deep:
+        with pytest.raises(CrossviewError) as exc:
+            build(name, batch_size=len(X) + 1).fit(X, lx, Y, ly)
+        one_line_error(exc, "batch_size", "rows of the larger view")
     est.fit(X, lx, Y, ly)
     with pytest.raises(CrossviewError) as exc:
         est.predict(X[:, :-1])
@@ -355,3 +359,15 @@ def test_label_linked_resume_gives_the_weights_of_an_uninterrupted_fit(name, tmp
     resumed = build(name, epochs=3, checkpoint_dir=str(tmp_path), resume=True).fit(*data)
     for key, value in full.module_.state_dict().items():
         assert np.array_equal(resumed.module_.state_dict()[key].numpy(), value.numpy()), key
+
+
+def test_the_label_linked_method_without_a_network_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from crossview import registry; registry.get('classmap').load(); "
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

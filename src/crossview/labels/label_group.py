@@ -27,9 +27,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ..deep.estimator import TRAIN_PARAM_CONSTRAINTS, TorchModelMixin
+from ..deep.estimator import TRAIN_PARAM_CONSTRAINTS
 from ..deep.nets import SIZES, as_sizes, mlp
-from .base import LabelLinkedModel, check_label_linked, labels_from_json, labels_to_json
+from .deep_base import DeepLabelLinkedModel
 
 
 def assign_within_classes(P, p_codes, T, t_codes, n_classes, block_size, rng) -> np.ndarray:
@@ -88,11 +88,8 @@ class _Direction(nn.Module):
         }
         for name, value in data.items():
             self.register_buffer(name, value, persistent=False)
-        self.t_codes_np, self.s_codes_np, self.n_classes = (
-            t_codes.numpy(),
-            s_codes.numpy(),
-            n_classes,
-        )
+        self.s_codes_np, self.t_codes_np = s_codes.numpy(), t_codes.numpy()
+        self.n_classes = n_classes
         if self.assigned.numel() != len(S):
             self.assigned = torch.full((len(S),), -1, dtype=torch.long)
             self.assigned[pinned[0]] = pinned[1]
@@ -143,13 +140,12 @@ class LabelGroupModule(nn.Module):
         super().__init__()
         self.x_to_y = _Direction(n_x, n_y, x_hidden, act)
         self.y_to_x = _Direction(n_y, n_x, y_hidden, act)
-        self.n_classes, self.matching = n_classes, matching
-        self.warmup, self.rematch_every, self.block_size, self.seed = (
-            warmup,
-            rematch_every,
-            block_size,
-            seed,
-        )
+        self.n_classes = n_classes
+        self.matching = matching
+        self.warmup = warmup
+        self.rematch_every = rematch_every
+        self.block_size = block_size
+        self.seed = seed
 
     def start_epoch(self, epoch: int) -> None:
         """Re-match the targets by assignment when the schedule says so."""
@@ -171,7 +167,7 @@ class LabelGroupModule(nn.Module):
         return out
 
 
-class LabelGroupMap(TorchModelMixin, LabelLinkedModel):
+class LabelGroupMap(DeepLabelLinkedModel):
     """Translate between label-linked views with networks trained on same-label targets.
 
     Parameters
@@ -277,13 +273,10 @@ class LabelGroupMap(TorchModelMixin, LabelLinkedModel):
     def fit(self, X, x_labels, Y, y_labels, pairs=None):
         """Train both networks towards same-label rows of the other view (known pairs are
         kept as fixed targets of their rows)."""
-        self._validate_params()
-        data = check_label_linked(X, x_labels, Y, y_labels, pairs, dtype=np.float32)
-        self._set_fitted_shape(data)
+        data = self._check_data(X, x_labels, Y, y_labels, pairs)
         t = torch.from_numpy
         Xt, Yt, cx, cy = t(data.X), t(data.Y), t(data.x_codes), t(data.y_codes)
         C, P = len(data.classes), data.pairs
-
         px, py = t(P[:, 0].copy()), t(P[:, 1].copy())
 
         def setup(module):
@@ -293,18 +286,7 @@ class LabelGroupMap(TorchModelMixin, LabelLinkedModel):
         n_max = max(len(Xt), len(Yt))
         sets = [(torch.arange(len(Xt)),), (torch.arange(len(Yt)),)]
         self._train_module(data.X.shape[1], data.Y.shape[1], sets, None, n_max, setup=setup)
-        self.n_pairs_ = len(P)
         return self
-
-    def _load_extra_state(self, arrays, extra):
-        self.n_pairs_ = int(extra.get("n_pairs", 0))
-
-    def _set_state(self, arrays, extra):
-        self.classes_ = labels_from_json(extra.get("classes"))  # the networks need the count
-        super()._set_state(arrays, extra)
-
-    def _extra_state(self):
-        return {}, {"classes": labels_to_json(self.classes_), "n_pairs": int(self.n_pairs_)}
 
     def predict(self, X) -> np.ndarray:
         """Translate rows of X into rows of Y."""

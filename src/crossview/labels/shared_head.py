@@ -28,10 +28,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ..deep.estimator import TRAIN_PARAM_CONSTRAINTS, TorchModelMixin
+from ..deep.estimator import TRAIN_PARAM_CONSTRAINTS
 from ..deep.nets import SIZES, as_sizes, mlp
-from ..exceptions import CrossviewError
-from .base import LabelLinkedModel, check_label_linked, labels_from_json, labels_to_json
+from .deep_base import DeepLabelLinkedModel
 
 _ALPHAS = np.logspace(-4, 4, 17)
 
@@ -58,12 +57,10 @@ class SharedHeadModule(nn.Module):
         self.enc_x = mlp([n_x, *x_hidden, code], act, dropout=dropout)
         self.enc_y = mlp([n_y, *y_hidden, code], act, dropout=dropout)
         self.head = mlp([code, *head_hidden, n_classes], act, dropout=dropout)
-        self.n_classes, self.loss, self.align, self.pair_weight = (
-            n_classes,
-            loss,
-            align,
-            pair_weight,
-        )
+        self.n_classes = n_classes
+        self.loss = loss
+        self.align = align
+        self.pair_weight = pair_weight
 
     def _class_loss(self, logits, labels):
         if self.loss == "cross-entropy":
@@ -98,7 +95,7 @@ class SharedHeadModule(nn.Module):
         return out
 
 
-class SharedHeadNet(TorchModelMixin, LabelLinkedModel):
+class SharedHeadNet(DeepLabelLinkedModel):
     """Translate between label-linked views through encoders that share one class head.
 
     Parameters
@@ -213,20 +210,13 @@ class SharedHeadNet(TorchModelMixin, LabelLinkedModel):
 
     def fit(self, X, x_labels, Y, y_labels, pairs=None):
         """Train the encoders and the shared head on both views' labels, then the ridge maps."""
-        self._validate_params()
-        data = check_label_linked(X, x_labels, Y, y_labels, pairs, dtype=np.float32)
-        self._set_fitted_shape(data)
-        n_max = max(data.X.shape[0], data.Y.shape[0])
-        if self.batch_size > n_max:
-            raise CrossviewError(
-                f"batch_size={self.batch_size} is larger than the {n_max} rows of the larger view"
-            )
+        data = self._check_data(X, x_labels, Y, y_labels, pairs)
         t = torch.from_numpy
         sets = [(t(data.X), t(data.x_codes)), (t(data.Y), t(data.y_codes))]
         if len(data.pairs):
             sets.append((t(data.X[data.pairs[:, 0]]), t(data.Y[data.pairs[:, 1]])))
+        n_max = max(len(data.X), len(data.Y))
         self._train_module(data.X.shape[1], data.Y.shape[1], sets, None, n_max)
-        self.n_pairs_ = len(data.pairs)
         self._fit_maps(data.X, data.Y)
         return self
 
@@ -278,14 +268,8 @@ class SharedHeadNet(TorchModelMixin, LabelLinkedModel):
     _MAPS = ("coef_x_", "intercept_x_", "coef_y_", "intercept_y_")
 
     def _extra_state(self):
-        extra = {"classes": labels_to_json(self.classes_), "n_pairs": int(self.n_pairs_)}
-        return {n: getattr(self, n) for n in self._MAPS}, extra
-
-    def _set_state(self, arrays, extra):
-        self.classes_ = labels_from_json(extra.get("classes"))  # the head's width
-        super()._set_state(arrays, extra)
+        return {n: getattr(self, n) for n in self._MAPS}, {}
 
     def _load_extra_state(self, arrays, extra):
         for name in self._MAPS:
             setattr(self, name, np.asarray(arrays[name]))
-        self.n_pairs_ = int(extra.get("n_pairs", 0))
