@@ -541,115 +541,36 @@ def label_linked_cmd(
     quiet: bool = _QUIET,
 ):
     """Label-linked mapping: two data sets that share only class labels (and a few pairs)."""
-
-    from .. import registry
-    from ..datasets import load_digits_mnist, load_mnist_unpaired
-    from ..evaluation import label_linked as ll
-    from ..evaluation.outputs import machine_info
-    from ..evaluation.run_cache import save_json
-    from ..fileio import write_text
+    from ..evaluation.label_linked import run_protocol
 
     name = LinkedProtocol(protocol).value
     out = out or _default_out(f"label-linked-{name}")
     check_writable_folder(out, out)
-    (out / "runs").mkdir(parents=True, exist_ok=True)
-    chosen = [m for item in methods or [] for m in item.split(",") if m.strip()]
-    chosen = chosen or registry.names("label-linked")
-    for m in chosen:
-        registry.get(m, task="label-linked")
-    ceilings = tuple(c for c in ceiling.split(",") if c.strip())
-    for c in ceilings:
-        registry.get(c, task="paired")
-    try:
-        pair_counts = sorted({int(p) for p in pairs.split(",") if p.strip()})
-    except ValueError:
-        raise CrossviewError(
-            f"--pairs expects a comma list of counts, e.g. 0,100; got {pairs!r}"
-        ) from None
-    if name == "digits-mnist" and pair_counts != [0]:
-        raise CrossviewError("digits-mnist has no true pairs; drop --pairs")
-    params = parse_settings(settings)
     seed_list = parse_seeds(seeds)
-    seed_list = list(range(seed_list)) if isinstance(seed_list, int) else seed_list
-    verbose = not quiet
-    rows: list[dict] = []
-    if name == "semi-paired":
-        try:
-            shares = [float(f) for f in fractions.split(",") if f.strip()]
-        except ValueError:
-            raise CrossviewError(f"--fractions expects e.g. 0.01,0.1; got {fractions!r}") from None
-        from ..datasets import load_mnist_halves
-
-        halves = load_mnist_halves(data_dir, download=download, verbose=verbose)
-        for seed in seed_list:
-            for share in shares:
-                run = out / "runs" / f"semi-paired-{share:g}-seed{seed}.json"
-                settings_used = params.get("corrnet", {})
-                found = None if no_resume else ll.load_run(run, settings_used)
-                if found is None:
-                    found = ll.run_semi_paired(
-                        halves, share, seed=seed, params=settings_used, verbose=verbose
-                    )
-                    ll.save_run(run, settings_used, found)
-                rows += found
-        table = ll.semi_paired_table(rows)
-        ll.write_rows_csv(out / "results.csv", rows)
-        save_json(out / "results.json", {"protocol": name, "machine": machine_info(), "rows": rows})
-        write_text(out / "results.md", f"# label-linked: {name}\n\n{table}\n")
-        header = {"methods": ["corrnet"], "seeds": seed_list, "machine": machine_info()}
-        what = "CorrNet on MNIST halves: a share of the rows paired, the rest in one view only"
-        ll.write_html_report(out, name, what, table, header)
-        typer.echo(table)
-        typer.echo(f"\nresults: {out / 'results.md'}; report: {out / 'report.html'}")
-        return
-    for seed in seed_list:
-        for k in pair_counts:
-            if name == "mnist-unpaired":
-                data = load_mnist_unpaired(
-                    data_dir, n_pairs=k, random_state=seed, download=download, verbose=verbose
-                )
-            else:
-                data = load_digits_mnist(
-                    data_dir, random_state=seed, download=download, verbose=verbose
-                )
-            if k == pair_counts[0]:  # references need no pairs: once per seed
-                ref = out / "runs" / f"references-seed{seed}.json"
-                found = None if no_resume else ll.load_run(ref, {"ceiling": list(ceilings)})
-                if found is None:
-                    found = ll.reference_rows(data, ceilings, seed=seed, verbose=verbose)
-                    for r in found:
-                        r.update(seed=seed, n_pairs="")
-                    ll.save_run(ref, {"ceiling": list(ceilings)}, found)
-                rows += found
-            for m in chosen:
-                run = out / "runs" / f"{m}-pairs{k}-seed{seed}.json"
-                cached = None if no_resume else ll.load_run(run, params.get(m, {}))
-                if cached is not None:
-                    rows += cached
-                    continue
-                found, models = ll.run_label_linked(
-                    data, [m], seed=seed, method_params=params, verbose=verbose
-                )
-                ll.save_run(run, params.get(m, {}), found)
-                rows += found
-                if not no_figures and data.shapes and seed == seed_list[0]:
-                    model = models[m]
-                    for output in getattr(type(model), "OUTPUTS", (None,)):
-                        if output is not None:
-                            model.set_params(output=output)
-                        tag = m if output is None else f"{m}-{output}"
-                        ll.plot_translations(
-                            data,
-                            model,
-                            out / "figures" / f"{tag}-pairs{k}.png",
-                            title=f"{name}: {tag}, {k} pairs",
-                        )
-    ll.add_gap(rows)
-    table = ll.markdown_table(rows)
-    ll.write_rows_csv(out / "results.csv", rows)
-    save_json(out / "results.json", {"protocol": name, "machine": machine_info(), "rows": rows})
-    write_text(out / "results.md", f"# label-linked: {name}\n\n{table}\n")
-    header = {"methods": chosen, "seeds": seed_list, "machine": machine_info()}
-    ll.write_html_report(out, name, data.description, table, header)
+    table = run_protocol(
+        name,
+        out,
+        methods=[m for item in methods or [] for m in item.split(",") if m.strip()],
+        pairs=_counts(pairs, "--pairs", int, "0,100"),
+        ceiling=tuple(c for c in ceiling.split(",") if c.strip()),
+        fractions=_counts(fractions, "--fractions", float, "0.01,0.1"),
+        seeds=list(range(seed_list)) if isinstance(seed_list, int) else seed_list,
+        method_params=parse_settings(settings),
+        data_dir=data_dir,
+        download=download,
+        figures=not no_figures,
+        resume=not no_resume,
+        verbose=not quiet,
+    )
     typer.echo(table)
     typer.echo(f"\nresults: {out / 'results.md'}; report: {out / 'report.html'}")
+
+
+def _counts(text: str, option: str, kind, example: str) -> list:
+    """A comma list of numbers for ``option``, with a one-line error."""
+    try:
+        return [kind(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise CrossviewError(
+            f"{option} expects a comma list of numbers, e.g. {example}; got {text!r}"
+        ) from None

@@ -3,9 +3,11 @@ with the class-mean floor and a paired ceiling.
 
 The protocols (docs/protocols.md, "Label-linked"): A, MNIST halves with the pairing removed
 (:func:`crossview.datasets.load_mnist_unpaired`), with 0 or more known pairs; B, 8x8 digit
-scans and MNIST images (:func:`crossview.datasets.load_digits_mnist`). Each method is fitted
-once per seed; methods that declare ``OUTPUTS`` (e.g. ClassConditionalMap's soft / hard /
-sample) are scored for each output from that one fit.
+scans and MNIST images (:func:`crossview.datasets.load_digits_mnist`); C, semi-paired CorrNet
+on MNIST halves. Each method is fitted once per seed; methods that declare ``OUTPUTS`` (e.g.
+ClassConditionalMap's soft / hard / sample) are scored for each output from that one fit.
+:func:`run_protocol` runs a whole protocol into a folder (``crossview benchmark
+label-linked``).
 """
 
 from __future__ import annotations
@@ -25,15 +27,6 @@ from .label_metrics import (
     per_class_energy_distance,
 )
 from .plots import _save
-
-#: what each result row holds, both ways ("xy": X -> Y, "yx": Y -> X)
-COLUMNS = (
-    "label_match",  # % of translations whose nearest real row has the source's label
-    "classifier_accuracy",  # % of the method's own class predictions that are right
-    "energy",  # mean per-class energy distance between translations and real rows
-    "mse",  # mean squared error to the true partner (paired test rows only)
-    "p@1",  # % of translations whose nearest real row is the true partner
-)
 
 
 def class_means(A: np.ndarray, labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -79,7 +72,7 @@ def _directions(data):
     )
 
 
-def score_model(model, data, name: str) -> list[dict]:
+def score_translations(model, data, name: str) -> list[dict]:
     """Score a fitted label-linked model both ways, once per declared output."""
     outputs = getattr(type(model), "OUTPUTS", (None,))
     rows = []
@@ -150,7 +143,7 @@ def run_label_linked(
         t0 = time.perf_counter()
         model = cls(**params).fit(data.X, data.x_labels, data.Y, data.y_labels, pairs=data.pairs)
         seconds = time.perf_counter() - t0
-        for row in score_model(model, data, name):
+        for row in score_translations(model, data, name):
             rows.append(row | {"fit_seconds": seconds, "n_pairs": len(data.pairs), "seed": seed})
         models[name] = model
     return rows, models
@@ -391,3 +384,126 @@ def save_run(path: Path, params: dict, rows: list[dict]) -> None:
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     save_json(Path(path), {"params": params, "rows": rows})
+
+
+#: the label-linked protocols of :func:`run_protocol`
+PROTOCOLS = ("mnist-unpaired", "digits-mnist", "semi-paired")
+
+
+def run_protocol(
+    protocol: str,
+    out,
+    *,
+    methods=None,
+    pairs=(0,),
+    ceiling=("ridge",),
+    fractions=(0.01, 0.1),
+    seeds=(0,),
+    method_params: dict | None = None,
+    data_dir=None,
+    download: bool = True,
+    figures: bool = True,
+    resume: bool = True,
+    verbose: bool = True,
+) -> str:
+    """Run one label-linked protocol into folder ``out`` and return its Markdown table.
+
+    Writes ``results.md`` / ``.csv`` / ``.json``, ``report.html``, figures of translations
+    (``figures/``, first seed) and each finished run in ``runs/``; with ``resume`` a kept run
+    fitted with the same settings is reused. ``methods``: label-linked methods (default all);
+    ``pairs``: known-pair counts (mnist-unpaired); ``ceiling``: paired methods fitted on the
+    true pairs; ``fractions``: shares of paired rows (semi-paired).
+    """
+    from ..fileio import write_text
+    from .outputs import machine_info
+    from .run_cache import save_json
+
+    if protocol not in PROTOCOLS:
+        raise CrossviewError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
+    out = Path(out)
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    params = dict(method_params or {})
+    methods = list(methods or registry.names("label-linked"))
+    for m in methods:
+        registry.get(m, task="label-linked")
+    for c in ceiling:
+        registry.get(c, task="paired")
+    pairs = sorted(set(pairs))
+    if protocol == "digits-mnist" and pairs != [0]:
+        raise CrossviewError("digits-mnist has no true pairs; drop --pairs")
+    rows: list[dict] = []
+    if protocol == "semi-paired":
+        from ..datasets import load_mnist_halves
+
+        halves = load_mnist_halves(data_dir, download=download, verbose=verbose)
+        corrnet = params.get("corrnet", {})
+        for seed in seeds:
+            for share in fractions:
+                path = out / "runs" / f"semi-paired-{share:g}-seed{seed}.json"
+                found = load_run(path, corrnet) if resume else None
+                if found is None:
+                    found = run_semi_paired(
+                        halves, share, seed=seed, params=corrnet, verbose=verbose
+                    )
+                    save_run(path, corrnet, found)
+                rows += found
+        table = semi_paired_table(rows)
+        methods = ["corrnet"]
+        description = "CorrNet on MNIST halves: some rows paired, the others in one view only"
+    else:
+        from ..datasets import load_digits_mnist, load_mnist_unpaired
+
+        for seed in seeds:
+            for k in pairs:
+                if protocol == "mnist-unpaired":
+                    data = load_mnist_unpaired(
+                        data_dir, n_pairs=k, random_state=seed, download=download, verbose=verbose
+                    )
+                else:
+                    data = load_digits_mnist(
+                        data_dir, random_state=seed, download=download, verbose=verbose
+                    )
+                if k == pairs[0]:  # the references need no pairs: once per seed
+                    path = out / "runs" / f"references-seed{seed}.json"
+                    settings = {"ceiling": list(ceiling)}
+                    found = load_run(path, settings) if resume else None
+                    if found is None:
+                        found = reference_rows(data, ceiling, seed=seed, verbose=verbose)
+                        found = [r | {"seed": seed, "n_pairs": ""} for r in found]
+                        save_run(path, settings, found)
+                    rows += found
+                for m in methods:
+                    path = out / "runs" / f"{m}-pairs{k}-seed{seed}.json"
+                    found = load_run(path, params.get(m, {})) if resume else None
+                    if found is None:
+                        found, models = run_label_linked(
+                            data, [m], seed=seed, method_params=params, verbose=verbose
+                        )
+                        save_run(path, params.get(m, {}), found)
+                        if figures and data.shapes and seed == seeds[0]:
+                            _translation_figures(data, models[m], m, k, out, protocol)
+                    rows += found
+        add_gap(rows)
+        table = markdown_table(rows)
+        description = data.description
+    write_rows_csv(out / "results.csv", rows)
+    machine = machine_info()
+    save_json(out / "results.json", {"protocol": protocol, "machine": machine, "rows": rows})
+    write_text(out / "results.md", f"# label-linked: {protocol}\n\n{table}\n")
+    header = {"methods": methods, "seeds": list(seeds), "machine": machine}
+    write_html_report(out, protocol, description, table, header)
+    return table
+
+
+def _translation_figures(data, model, name: str, n_pairs: int, out: Path, protocol: str):
+    """One figure per declared output of ``model`` (or one figure)."""
+    for output in getattr(type(model), "OUTPUTS", (None,)):
+        if output is not None:
+            model.set_params(output=output)
+        tag = name if output is None else f"{name}-{output}"
+        plot_translations(
+            data,
+            model,
+            out / "figures" / f"{tag}-pairs{n_pairs}.png",
+            title=f"{protocol}: {tag}, {n_pairs} pairs",
+        )
