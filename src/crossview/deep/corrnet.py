@@ -98,8 +98,9 @@ class CorrNetModule(nn.Module):
         """Return the total loss and each active term (L1 self, L2/L3 cross, L4 correlation).
 
         ``singles`` are batches of rows seen in one view only (the views named by
-        ``single_views``): each adds the reconstruction of that view from its own code,
-        ``|x - g_x(h(x, 0))|`` or ``|y - g_y(h(0, y))|`` (terms ``single_x`` / ``single_y``).
+        ``single_views``): each adds the error of that view reconstructed from its own code,
+        ``g_x(h(x, 0))`` against x or ``g_y(h(0, y))`` against y, relative to the view's
+        variance like the other terms (terms ``single_x`` / ``single_y``).
         """
         out = self._paired_terms(x, y)
         for view, batch in zip(self.single_views, singles):
@@ -345,8 +346,7 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         ``X_only`` / ``Y_only`` are extra rows of X alone and of Y alone (any number, no
         partner): each trains its view's encoder and decoder through the reconstruction of
         that view from its own code, ``h(x, 0)`` or ``h(0, y)``, weighted by
-        ``unpaired_weight`` — the paper's use of rows with one view missing (Chandar et al.
-        2016, sec. 3). Each training step then takes a batch of the paired rows and of each
+        ``unpaired_weight``. Each training step then takes a batch of the paired rows and of each
         single-view set; an epoch is one pass over the largest of them (smaller sets repeat).
         ``X_val`` / ``Y_val`` (paired) are scored with the same terms.
         """

@@ -431,6 +431,12 @@ def run_protocol(
     pairs = sorted(set(pairs))
     if protocol == "digits-mnist" and pairs != [0]:
         raise CrossviewError("digits-mnist has no true pairs; drop --pairs")
+    from tqdm.auto import tqdm
+
+    n_runs = len(seeds) * (
+        len(fractions) if protocol == "semi-paired" else len(pairs) * len(methods)
+    )
+    bar = tqdm(total=n_runs, desc=f"label-linked {protocol}", unit="run", disable=not verbose)
     rows: list[dict] = []
     if protocol == "semi-paired":
         from ..datasets import load_mnist_halves
@@ -447,6 +453,7 @@ def run_protocol(
                     )
                     save_run(path, corrnet, found)
                 rows += found
+                bar.update(1)
         table = semi_paired_table(rows)
         methods = ["corrnet"]
         description = "CorrNet on MNIST halves: some rows paired, the others in one view only"
@@ -483,9 +490,11 @@ def run_protocol(
                         if figures and data.shapes and seed == seeds[0]:
                             _translation_figures(data, models[m], m, k, out, protocol)
                     rows += found
+                    bar.update(1)
         add_gap(rows)
         table = markdown_table(rows)
         description = data.description
+    bar.close()
     write_rows_csv(out / "results.csv", rows)
     machine = machine_info()
     save_json(out / "results.json", {"protocol": protocol, "machine": machine, "rows": rows})

@@ -26,6 +26,7 @@ is added to the "soft" output and to "hard" with ``representative="mean"``.
 from __future__ import annotations
 
 import importlib
+import logging
 from numbers import Integral
 
 import numpy as np
@@ -38,6 +39,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import CrossviewError
 from .base import LabelLinkedModel, check_label_linked, labels_from_json, labels_to_json
+
+log = logging.getLogger(__name__)
 
 #: classifiers a model file can hold: their fitted state is arrays and numbers, rebuilt without
 #: running code from the file (class -> module)
@@ -120,8 +123,10 @@ class _Direction:
         self.means = self.medoids = self.lo = self.hi = self.factors = None
         self.src_means = self.ax_src = self.ax_tgt = self.coef = None
 
-    def fit(self, clf, S, s_codes, T, t_codes, n_classes, covariance, pairs, k, rng):
+    def fit(self, clf, S, s_codes, T, t_codes, n_classes, covariance, pairs, k, rng, name):
+        log.info("%s: fitting %s on %d rows", name, type(clf).__name__, len(S))
         self.clf = clone(clf).fit(S, s_codes)
+        log.info("%s: class statistics of %d rows", name, len(T))
         self.means = np.stack([T[t_codes == c].mean(axis=0) for c in range(n_classes)])
         self.medoids = _clean_medoids(T, t_codes, n_classes, rng)
         self.lo, self.hi = T.min(axis=0), T.max(axis=0)
@@ -340,10 +345,24 @@ class ClassConditionalMap(LabelLinkedModel):
         k, C = self._k(len(data.pairs)), data.n_classes
         common = {"n_classes": C, "covariance": self.covariance, "k": k, "rng": rng}
         self.x_to_y_ = _Direction().fit(
-            clf_x, data.X, data.x_codes, data.Y, data.y_codes, pairs=data.pairs, **common
+            clf_x,
+            data.X,
+            data.x_codes,
+            data.Y,
+            data.y_codes,
+            pairs=data.pairs,
+            name="X -> Y",
+            **common,
         )
         self.y_to_x_ = _Direction().fit(
-            clf_y, data.Y, data.y_codes, data.X, data.x_codes, pairs=data.pairs[:, ::-1], **common
+            clf_y,
+            data.Y,
+            data.y_codes,
+            data.X,
+            data.x_codes,
+            pairs=data.pairs[:, ::-1],
+            name="Y -> X",
+            **common,
         )
         self.n_pairs_ = len(data.pairs)
         return self
