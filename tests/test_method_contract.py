@@ -371,3 +371,139 @@ def test_the_label_linked_method_without_a_network_does_not_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------- clustering methods
+CLUSTERING = registry.names("clustering")
+
+
+def set_table(seed=0, n_sets=24):
+    """Sets of 4-9 items in 2-4 clusters of 3 categories; items 6 wide, clusters well apart."""
+    rng = np.random.default_rng(seed)
+    centres = 4 * rng.standard_normal((3, NX))
+    rows, cats, clus, sets = [], [], [], []
+    for s in range(n_sets):
+        k = int(rng.integers(2, 5))
+        cat = rng.integers(0, 3, k)
+        cat[:2] = [0, 1] if s % 2 else [1, 2]
+        for j in range(k):
+            m = int(rng.integers(2, 4))
+            centre = centres[cat[j]] + 1.5 * rng.standard_normal(NX)
+            rows.append(centre + 0.1 * rng.standard_normal((m, NX)))
+            cats += [cat[j]] * m
+            clus += [j] * m
+            sets += [s] * m
+    return np.concatenate(rows), np.array(cats), np.array(clus), np.array(sets)
+
+
+@pytest.fixture(scope="module", params=CLUSTERING)
+def fitted_cl(request):
+    return request.param, build(request.param).fit(*set_table())
+
+
+def cl_outputs(model, X, sets) -> dict[str, np.ndarray]:
+    cats, clus = model.predict(X, sets)
+    return {"categories": cats, "clusters": clus, "predict_proba": model.predict_proba(X, sets)}
+
+
+@pytest.mark.parametrize("name", CLUSTERING)
+def test_clustering_fit_signature_and_params(name):
+    cls = registry.get(name).load()
+    assert list(inspect.signature(cls.fit).parameters)[1:5] == [
+        "X", "categories", "clusters", "sets",
+    ]  # fmt: skip
+    est = build(name)
+    assert clone(est).get_params() == est.get_params()
+    constraints = cls._parameter_constraints
+    assert set(constraints) == set(inspect.signature(cls.__init__).parameters) - {"self"}
+    data = set_table()
+    for param in constraints:
+        with pytest.raises(CrossviewError) as exc:
+            build(name, **{param: object()}).fit(*data)
+        one_line_error(exc, param)
+
+
+def test_clustering_outputs_and_round_trip(fitted_cl, tmp_path):
+    name, model = fitted_cl
+    X, c, k, sets = set_table(seed=1, n_sets=5)
+    out = cl_outputs(model, X, sets)
+    assert out["categories"].shape == out["clusters"].shape == (len(X),)
+    np.testing.assert_allclose(out["predict_proba"].sum(axis=1), 1, rtol=1e-5)
+    assert list(model.classes_) == [0, 1, 2]
+    for s in np.unique(sets):  # no cluster mixes predicted categories; ids by first appearance
+        cs, ks = out["categories"][sets == s], out["clusters"][sets == s]
+        for cluster in np.unique(ks):
+            assert len(set(cs[ks == cluster])) == 1
+        first = [ks[i] for i in range(len(ks)) if ks[i] not in ks[:i]]
+        assert first == list(range(len(first)))
+    model.save(tmp_path / "m")
+    loaded = crossview.load(tmp_path / "m")
+    assert type(loaded) is type(model) and loaded.get_params().keys() == model.get_params().keys()
+    after = cl_outputs(loaded, X, sets)
+    for key in out:
+        np.testing.assert_array_equal(after[key], out[key], err_msg=f"{name}.{key}")
+    assert -1 <= model.score(X, c, k, sets) <= 1
+
+
+def test_clustering_outputs_follow_a_reordering_of_the_items(fitted_cl):
+    name, model = fitted_cl
+    X, _, _, sets = set_table(seed=2, n_sets=4)
+    cats, clus = model.predict(X, sets)
+    perm = np.random.default_rng(0).permutation(len(X))
+    cats2, clus2 = model.predict(X[perm], sets[perm])
+    assert np.array_equal(cats2, cats[perm])
+    from sklearn.metrics import adjusted_rand_score
+
+    for s in np.unique(sets):  # the same partition of each set, ids renumbered
+        assert adjusted_rand_score(clus[perm][sets[perm] == s], clus2[sets[perm] == s]) == 1.0
+
+
+@pytest.mark.parametrize("name", CLUSTERING)
+def test_clustering_string_categories_and_set_ids(name):
+    X, c, k, sets = set_table()
+    names = np.array(["ant", "bee", "cat"])
+    model = build(name).fit(X, names[c], k, np.char.add("set", sets.astype(str)))
+    assert list(model.classes_) == ["ant", "bee", "cat"]
+    cats, _ = model.predict(X[:9], sets[:9])
+    assert set(cats) <= set(names)
+
+
+@pytest.mark.parametrize("name", CLUSTERING)
+def test_clustering_bad_input_gives_one_line_named_errors(name):
+    X, c, k, sets = set_table()
+    est = build(name)
+    mixed = c.copy()
+    mixed[0] = (c[0] + 1) % 3  # row 0 now differs from the rest of its cluster
+    lonely = sets.copy()
+    lonely[-1] = 999
+    cases = [
+        ((X, c[:-1], k, sets), ("categories", "entries")),
+        ((X, c, k, sets[:-1]), ("sets", "entries")),
+        ((X, np.zeros_like(c), k, sets), ("single category",)),
+        ((X, mixed, k, sets), ("mix categories",)),
+        ((X, c, k, lonely), ("single item", "999")),
+        ((X, c + 0.5, k, sets), ("non-integer",)),
+        ((X[:, 0], c, k, sets), ("1-D",)),
+        ((X, c, k, None), ("sets", "missing")),
+    ]
+    for args, words in cases:
+        with pytest.raises(CrossviewError) as exc:
+            est.fit(*args)
+        one_line_error(exc, *words)
+    est.fit(X, c, k, sets)
+    with pytest.raises(CrossviewError) as exc:
+        est.predict(X[:, :-1], sets)
+    one_line_error(exc, "X", "features")
+    with pytest.raises(CrossviewError) as exc:
+        est.predict(X, sets[:-1])
+    one_line_error(exc, "sets", "entries")
+
+
+@pytest.mark.parametrize("name", [n for n in CLUSTERING if registry.get(n).deep])
+def test_clustering_resume_gives_the_weights_of_an_uninterrupted_fit(name, tmp_path):
+    data = set_table()
+    full = build(name, epochs=3).fit(*data)
+    build(name, epochs=1, checkpoint_dir=str(tmp_path)).fit(*data)
+    resumed = build(name, epochs=3, checkpoint_dir=str(tmp_path), resume=True).fit(*data)
+    for key, value in full.module_.state_dict().items():
+        assert np.array_equal(resumed.module_.state_dict()[key].numpy(), value.numpy()), key

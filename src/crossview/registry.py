@@ -64,6 +64,8 @@ METHODS: dict[str, MethodInfo] = {m.name: m for m in [
     MethodInfo("classmap", "crossview.labels.class_conditional:ClassConditionalMap", "classify, then combine per-class statistics of the other view", "label-linked"),
     MethodInfo("sharedhead", "crossview.labels.shared_head:SharedHeadNet", "two classifiers sharing their last layers; ridge from the shared code", "label-linked"),
     MethodInfo("labelgroup", "crossview.labels.label_group:LabelGroupMap", "networks trained on same-label targets, matched by optimal assignment", "label-linked"),
+    MethodInfo("setclusterer", "crossview.clustering.set_clusterer:SetClusterer", "one network: item categories and within-set clusters from pairwise P(same)", "clustering"),
+    MethodInfo("classifycluster", "crossview.clustering.classify_cluster:ClassifyThenCluster", "baseline: classify items, then cluster each predicted category", "clustering"),
 ]}
 # fmt: on
 

@@ -60,7 +60,7 @@ def _root(
 
 
 def _register():
-    from . import data, models  # noqa: F401  (commands register themselves on `app`)
+    from . import cluster, data, models  # noqa: F401  (commands register themselves on `app`)
 
     for optional in ("evaluate", "demo", "benchmark"):
         try:

@@ -574,3 +574,54 @@ def _counts(text: str, option: str, kind, example: str) -> list:
         raise CrossviewError(
             f"{option} expects a comma list of numbers, e.g. {example}; got {text!r}"
         ) from None
+
+
+class SetProtocol(str, Enum):
+    """The set-clustering protocols (docs/protocols.md)."""
+
+    mnist = "mnist-instance-sets"
+    context = "context-sets"
+
+
+@bench_app.command("set-clustering")
+def set_clustering_cmd(
+    protocol: SetProtocol = typer.Argument(
+        SetProtocol.mnist,
+        help="mnist-instance-sets (transformed MNIST instances) or context-sets (synthetic).",
+    ),
+    variants: Optional[list[str]] = typer.Option(
+        None,
+        "--variants",
+        help="Rows to run, by name, repeatable (default: every row of the protocol).",
+    ),
+    seeds: str = _SEEDS,
+    out: Optional[Path] = typer.Option(None, "--out", help="Results folder."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Folder with mnist.npz."),
+    download: bool = typer.Option(True, "--download/--no-download", help="Download MNIST."),
+    settings: Optional[list[str]] = _SET,
+    no_resume: bool = _NO_RESUME,
+    no_figures: bool = _NO_FIGURES,
+    quiet: bool = _QUIET,
+):
+    """Set clustering: every method and baseline, ARI / NMI / Hungarian accuracy / count error /
+    category accuracy, fit time and prediction speed."""
+    from ..evaluation.set_clustering import run_protocol
+
+    name = SetProtocol(protocol).value
+    out = out or _default_out(f"set-clustering-{name}")
+    check_writable_folder(out, out)
+    seed_list = parse_seeds(seeds)
+    table = run_protocol(
+        name,
+        out,
+        variants=variants or None,
+        seeds=list(range(seed_list)) if isinstance(seed_list, int) else seed_list,
+        method_params=parse_settings(settings),
+        data_dir=data_dir,
+        download=download,
+        figures=not no_figures,
+        resume=not no_resume,
+        verbose=not quiet,
+    )
+    typer.echo(table)
+    typer.echo(f"\nresults: {out / 'results.md'}; report: {out / 'report.html'}")

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..base import CrossviewError, TwoViewModel, check_view, check_views
 from .trainer import (
+    AUTO_EPOCHS,
     AUTO_STEPS,
     TRAIN_CONSTRAINTS,
     History,
@@ -69,13 +70,21 @@ class TorchModelMixin:
     _preserves_dtype = ("float32",)  # the networks compute in float32
     #: the optimiser steps ``epochs="auto"`` trains for (see ``resolve_epochs``)
     auto_steps = AUTO_STEPS
+    #: the fewest and the most epochs ``epochs="auto"`` may choose
+    auto_epochs = AUTO_EPOCHS
 
     def _build_module(self, n_x: int, n_y: int) -> torch.nn.Module:  # pragma: no cover
         raise NotImplementedError
 
+    def _module_widths(self) -> tuple[int, int]:
+        """The ``(n_x, n_y)`` a loaded model's network is rebuilt with."""
+        return self.n_features_in_, self.n_features_in_y_
+
     def _train_kwargs(self, n_samples: int) -> dict:
         kwargs = {k: getattr(self, k) for k in TRAIN_PARAMS if k not in ("verbose",)}
-        kwargs["epochs"] = resolve_epochs(self.epochs, n_samples, self.batch_size, self.auto_steps)
+        kwargs["epochs"] = resolve_epochs(
+            self.epochs, n_samples, self.batch_size, self.auto_steps, self.auto_epochs
+        )
         return kwargs | {"verbose": bool(self.verbose), "desc": type(self).__name__}
 
     def _train_module(self, n_x: int, n_y: int, train_data, val_data, n_samples: int, setup=None):
@@ -133,7 +142,7 @@ class TorchModelMixin:
         return arrays, {"history": self.history_.to_dict(), **extra}
 
     def _set_state(self, arrays, extra):
-        self.module_ = self._build_module(self.n_features_in_, self.n_features_in_y_)
+        self.module_ = self._build_module(*self._module_widths())
         state = {
             k[7:]: torch.from_numpy(np.array(v))
             for k, v in arrays.items()

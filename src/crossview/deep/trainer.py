@@ -67,11 +67,14 @@ AUTO_STEPS = 30_000
 AUTO_EPOCHS = (30, 1000)
 
 
-def resolve_epochs(epochs, n_samples: int, batch_size: int, steps: int = AUTO_STEPS) -> int:
+def resolve_epochs(
+    epochs, n_samples: int, batch_size: int, steps: int = AUTO_STEPS, bounds=AUTO_EPOCHS
+) -> int:
     """The number of epochs to train: ``epochs`` itself, or for ``"auto"`` a step budget.
 
     ``"auto"`` trains for ``steps`` (default :data:`AUTO_STEPS`) optimiser steps
-    (``n_samples / batch_size`` steps an epoch), but at least 30 and at most 1000 epochs: for
+    (``n_samples / batch_size`` steps an epoch), but within ``bounds`` epochs (default
+    :data:`AUTO_EPOCHS`, at least 30 and at most 1000): for
     30,000 steps, 30 epochs of 50,000 MNIST rows in batches of 50, about 1,400 epochs' worth
     (capped at 1000) of 1,078 digits rows. Small data
     needs many more epochs than large data for the same training (docs/benchmarks.md,
@@ -79,7 +82,7 @@ def resolve_epochs(epochs, n_samples: int, batch_size: int, steps: int = AUTO_ST
     """
     if isinstance(epochs, str) and epochs == "auto":
         per_epoch = max(1, round(n_samples / batch_size))
-        lo, hi = AUTO_EPOCHS
+        lo, hi = bounds
         return int(min(hi, max(lo, math.ceil(steps / per_epoch))))
     return epochs
 
