@@ -28,3 +28,17 @@ python benchmarks/bench_deep_baselines.py --data-dir "$data" \
     --methods dcca-500-500-50,dcca-500-500-50-bf16,zoo-dcca,zoo-dcca-bf16 --epochs 40 \
     --seeds 0 \
     --out "$out/deep_baselines.json"
+
+# 7. Label-linked mapping (docs/benchmarks.md section 7).
+crossview benchmark label-linked mnist-unpaired --data-dir "$data" --no-download \
+    --pairs 0,10,100,1000 --out "$out/label-linked-mnist-unpaired" --quiet
+crossview benchmark label-linked digits-mnist --data-dir "$data" --no-download \
+    --out "$out/label-linked-digits-mnist" --quiet
+crossview benchmark label-linked semi-paired --data-dir "$data" --no-download \
+    --fractions 0.01,0.1 --out "$out/label-linked-semi-paired" --quiet
+
+# 8. Set clustering: SetClusterer, its ablations and the classify-then-cluster baselines on MNIST
+#    instance sets, and the context-dependent synthetic sets (docs/benchmarks.md section 8).
+crossview benchmark set-clustering mnist-instance-sets --data-dir "$data" --no-download \
+    --out "$out/set-clustering-mnist-instance-sets" --quiet
+crossview benchmark set-clustering context-sets --out "$out/set-clustering-context-sets" --quiet

@@ -230,3 +230,16 @@ def test_classify_then_cluster_recovers_separable_clusters(clusterer):
     pred_c, pred_k = model.predict(Xt, st)
     scores = score_sets(ct, kt, pred_c, pred_k, st)
     assert scores["category_accuracy"] > 0.95 and scores["ari"] > 0.8, scores
+
+
+def test_any_torch_module_can_encode_items_and_is_not_changed_by_fit(tmp_path):
+    X, c, k, s = _blobs(20)
+    enc = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Tanh())
+    before = [p.detach().clone() for p in enc.parameters()]
+    m = SetClusterer(item_encoder=enc, dim=16, epochs=2, device="cpu", verbose=False)
+    m.fit(X, c, k, s)
+    assert m.predict(X, s)[0].shape == (len(X),)
+    assert all(torch.equal(a, b) for a, b in zip(before, enc.parameters()))
+    with pytest.raises(CrossviewError, match="item_encoder=.*cannot be written to a model file"):
+        m.save(tmp_path / "m")
+    assert not (tmp_path / "m" / "model.safetensors").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -31,8 +32,11 @@ def _jsonable(value, key: str):
         return {str(k): _jsonable(v, key) for k, v in value.items()}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    text = repr(value)
+    if "\n" in text or len(text) > 80:
+        text = f"<a {type(value).__name__}>"
     raise CrossviewError(
-        f"parameter {key}={value!r} cannot be written to a model file; use a plain number, "
+        f"parameter {key}={text} cannot be written to a model file; use a plain number, "
         "string, list or None"
     )
 
@@ -69,11 +73,22 @@ def save_model(model, path) -> Path:
         "n_features_in": int(model.n_features_in_),
         "n_features_in_y": int(getattr(model, "n_features_in_y_", 0)),
         "extra": _jsonable(extra, "extra"),
+        "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()},
     }
     with atomic_write(path / WEIGHTS_FILE) as tmp:
         save_file(arrays, str(tmp), metadata={"format": FORMAT_NAME})
+        config["weights_sha256"] = _sha256(tmp)
     write_json(path / CONFIG_FILE, config, indent=2)
     return path
+
+
+def _sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def read_config(path) -> dict:
@@ -111,10 +126,12 @@ def read_config(path) -> dict:
         "n_features_in": (int, "a positive integer"),
         "n_features_in_y": (int, "a non-negative integer"),
         "extra": (dict, "an object"),
+        "weights_sha256": (str, "the hex SHA-256 of the weights file"),
+        "arrays": (dict, "an object of array shapes and dtypes"),
     }
     for key, (kind, what) in fields.items():
         value = config.get(key)
-        if value is None and key in ("n_features_in_y", "extra"):  # optional fields
+        if value is None and key in ("n_features_in_y", "extra", "weights_sha256", "arrays"):
             continue
         minimum = 1 if key == "n_features_in" else 0
         bad_int = kind is int and (
@@ -125,6 +142,29 @@ def read_config(path) -> dict:
                 f"{cfg_path} is corrupt: field {key!r} is {value!r}; expected {what}"
             )
     return config
+
+
+def _check_arrays(arrays: dict, listed, w_path: Path) -> None:
+    """The weights must hold exactly the arrays the config lists, with their shapes and dtypes."""
+    if listed is None:  # written before the config listed its arrays
+        return
+    names, want = set(arrays), set(listed)
+    if names != want:
+        odd = sorted(names ^ want)[:3]
+        raise CrossviewError(
+            f"{w_path} does not hold the arrays its config lists (differing: {', '.join(odd)})"
+        )
+    for name in sorted(names):
+        spec, arr = listed[name], arrays[name]
+        if (
+            not isinstance(spec, dict)
+            or spec.get("shape") != list(arr.shape)
+            or spec.get("dtype") != str(arr.dtype)
+        ):
+            raise CrossviewError(
+                f"{w_path}: array {name!r} has shape {list(arr.shape)} and dtype {arr.dtype}; "
+                f"the config says {spec!r}"
+            )
 
 
 def load_model(path):
@@ -139,11 +179,24 @@ def load_model(path):
     w_path = path / WEIGHTS_FILE
     if not w_path.is_file():
         raise CrossviewError(f"{path} has no {WEIGHTS_FILE}")
+    expected = config.get("weights_sha256")
+    if expected is not None and _sha256(w_path) != expected.lower():
+        raise CrossviewError(
+            f"{w_path} does not match the SHA-256 recorded in {CONFIG_FILE}: the weights are "
+            "corrupt or were changed after saving"
+        )
     try:
         arrays = load_file(str(w_path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise CrossviewError(f"{w_path} is corrupt or not a safetensors file ({exc})") from None
-    cls = get(config["method"]).load()
+    _check_arrays(arrays, config.get("arrays"), w_path)
+    info = get(config["method"])
+    if info.task != "clustering" and not config.get("n_features_in_y"):
+        raise CrossviewError(
+            f"{path / CONFIG_FILE} is corrupt: a {info.task} model needs 'n_features_in_y' "
+            "(the width of view Y)"
+        )
+    cls = info.load()
     params = {k: _from_json(v) for k, v in config["params"].items()}
     if hasattr(cls, "_params_from_json"):  # parameters that are estimators, e.g. a classifier
         params = cls._params_from_json(params)

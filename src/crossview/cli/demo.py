@@ -57,6 +57,9 @@ def demo_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ):
     """Fit CorrNet and CCA on built-in digits halves; print metrics, draw reconstructions."""
+    from ._common import check_writable_folder
+
+    check_writable_folder(out, out)
     result = run_demo(out, verbose=not quiet, seed=seed)
     typer.echo(format_table(result["metrics"]))
     typer.echo(f"\nright halves generated from left halves: {result['figure']}")

@@ -22,6 +22,7 @@ def methods_cmd(
 ):
     """List the registered methods, or one method's parameters and defaults."""
     if name is None:
+        width = max(map(len, registry.names())) + 1
         for key in registry.names():
             info = registry.get(key)
             caps = ", ".join(
@@ -33,7 +34,7 @@ def methods_cmd(
                 )
                 if on
             )
-            typer.echo(f"{key:<11} {info.summary}  [{caps}]")
+            typer.echo(f"{key:<{width}} {info.summary}  [{caps}]")
         return
     cls = registry.get(name).load()
     typer.echo(f"{name}: {cls.__name__} — {(cls.__doc__ or '').strip().splitlines()[0]}")
@@ -184,7 +185,10 @@ def info_cmd(model_dir: Path = typer.Argument(..., help="Model folder.")):
     cfg = read_config(model_dir)
     info = registry.get(cfg["method"])
     typer.echo(f"method: {cfg['method']} ({cfg.get('class')}), task {info.task}")
-    typer.echo(f"features: X {cfg['n_features_in']}, Y {cfg.get('n_features_in_y')}")
+    if cfg.get("n_features_in_y"):
+        typer.echo(f"features: X {cfg['n_features_in']}, Y {cfg.get('n_features_in_y')}")
+    else:
+        typer.echo(f"features: {cfg['n_features_in']}")
     typer.echo(
         f"crossview version: {cfg.get('crossview_version')}, "
         f"format version: {cfg.get('format_version')}"

@@ -234,7 +234,10 @@ def _state_to_cpu(module: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 class _Checkpoint:
-    """Write and read the per-epoch checkpoint (safetensors tensors + JSON state; no pickle)."""
+    """Write and read the per-epoch checkpoint: one safetensors file holding the tensors and, in
+    its metadata, the JSON training state, replaced atomically (no pickle). A crash at any
+    moment leaves the previous checkpoint whole. ``checkpoint.json`` is a readable copy of the
+    state, written after it; resume reads the state from the safetensors file."""
 
     def __init__(self, folder):
         self.folder = Path(folder)
@@ -242,9 +245,7 @@ class _Checkpoint:
             raise CrossviewError(f"checkpoint_dir {self.folder} is a file; expected a folder")
 
     def exists(self) -> bool:
-        return (self.folder / CHECKPOINT_WEIGHTS).is_file() and (
-            self.folder / CHECKPOINT_STATE
-        ).is_file()
+        return (self.folder / CHECKPOINT_WEIGHTS).is_file()
 
     def save(self, module, opt, gen, best_state, meta: dict) -> None:
         from safetensors.torch import save_file
@@ -258,17 +259,27 @@ class _Checkpoint:
         tensors["rng.torch"] = torch.get_rng_state()
         tensors["rng.shuffle"] = gen.get_state()
         meta = dict(meta, optimizer=opt_meta)
+        state = json.dumps(meta)
         with atomic_write(self.folder / CHECKPOINT_WEIGHTS) as tmp:
-            save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
+            save_file(
+                {k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata={"state": state}
+            )
         write_json(self.folder / CHECKPOINT_STATE, meta)
 
     def load(self):
-        from safetensors import SafetensorError
+        from safetensors import SafetensorError, safe_open
         from safetensors.torch import load_file
 
+        path = self.folder / CHECKPOINT_WEIGHTS
+        for stale in self.folder.glob(f".{CHECKPOINT_WEIGHTS}.*.part"):  # a crashed write's
+            stale.unlink(missing_ok=True)
         try:
-            tensors = load_file(str(self.folder / CHECKPOINT_WEIGHTS))
-            meta = json.loads((self.folder / CHECKPOINT_STATE).read_text())
+            tensors = load_file(str(path))
+            with safe_open(str(path), framework="pt") as f:
+                state = (f.metadata() or {}).get("state")
+            if state is None:  # a checkpoint written before the state moved into the file
+                state = (self.folder / CHECKPOINT_STATE).read_text()
+            meta = json.loads(state)
         except (SafetensorError, OSError, ValueError) as exc:
             raise CrossviewError(
                 f"checkpoint in {self.folder} is corrupt ({exc}); delete it to start again"

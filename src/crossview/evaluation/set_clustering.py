@@ -18,6 +18,7 @@ items within each true category.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,7 +282,7 @@ def run_protocol(
                 "params": {**v.params, **params.get(v.method, {})},
                 "data": [train.name, len(train.X), test.name, len(test.X)],
             }
-            tag = name.replace(" ", "").replace("/", "-").replace(",", "+")
+            tag = re.sub(r"[^A-Za-z0-9\[\]]+", "-", name).strip("-")
             path = out / "runs" / f"{tag}-seed{seed}.json"
             found = load_run(path, settings) if resume else None
             if found is None:
