@@ -9,6 +9,7 @@ the shape checks), random edits of the JSON config, a pickle renamed as the weig
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
 import struct
@@ -25,7 +26,7 @@ from crossview.exceptions import CrossviewError
 from crossview.linear import CCA
 
 FUZZ = settings(
-    max_examples=250,
+    max_examples=int(os.environ.get("CROSSVIEW_FUZZ_EXAMPLES", 250)),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

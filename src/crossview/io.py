@@ -144,15 +144,20 @@ def read_config(path) -> dict:
     return config
 
 
+def _one_line(exc: BaseException) -> str:
+    """An exception's text on one line (file contents can hold line breaks)."""
+    return " ".join(str(exc).split())
+
+
 def _check_arrays(arrays: dict, listed, w_path: Path) -> None:
     """The weights must hold exactly the arrays the config lists, with their shapes and dtypes."""
     if listed is None:  # written before the config listed its arrays
         return
     names, want = set(arrays), set(listed)
     if names != want:
-        odd = sorted(names ^ want)[:3]
+        odd = ", ".join(map(repr, sorted(names ^ want)[:3]))
         raise CrossviewError(
-            f"{w_path} does not hold the arrays its config lists (differing: {', '.join(odd)})"
+            f"{w_path} does not hold the arrays its config lists (differing: {odd})"
         )
     for name in sorted(names):
         spec, arr = listed[name], arrays[name]
@@ -200,10 +205,21 @@ def load_model(path):
     params = {k: _from_json(v) for k, v in config["params"].items()}
     if hasattr(cls, "_params_from_json"):  # parameters that are estimators, e.g. a classifier
         params = cls._params_from_json(params)
+    import inspect
+
+    known = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise CrossviewError(
+            f"{path}: config does not match {cls.__name__}: unknown parameter(s) "
+            f"{', '.join(map(repr, unknown[:3]))}"
+        )
     try:
         model = cls(**params)
     except TypeError as exc:
-        raise CrossviewError(f"{path}: config does not match {cls.__name__} ({exc})") from None
+        raise CrossviewError(
+            f"{path}: config does not match {cls.__name__} ({_one_line(exc)})"
+        ) from None
     model.n_features_in_ = int(config["n_features_in"])
     if config.get("n_features_in_y"):
         model.n_features_in_y_ = int(config["n_features_in_y"])
@@ -213,6 +229,6 @@ def load_model(path):
         if isinstance(exc, CrossviewError):
             raise
         raise CrossviewError(
-            f"{path}: weights do not match the config of {cls.__name__} ({exc})"
+            f"{path}: weights do not match the config of {cls.__name__} ({_one_line(exc)})"
         ) from None
     return model

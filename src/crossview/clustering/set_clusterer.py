@@ -205,6 +205,8 @@ class SetClusterer(TorchModelMixin, SetClusteringModel):
     #: ``epochs="auto"``: optimiser steps (batches of sets), in at least 5 epochs
     auto_steps = 3_000
     auto_epochs = (5, 1000)
+    #: validation steps of 64 sets (a row is a whole padded set)
+    eval_batch_size = 64
 
     _parameter_constraints: dict = {
         "item_encoder": [StrOptions(set(ITEM_ENCODERS)), nn.Module],
@@ -323,15 +325,14 @@ class SetClusterer(TorchModelMixin, SetClusteringModel):
             raise CrossviewError(
                 f"batch_size={self.batch_size} is larger than the {len(train_idx)} training sets"
             )
-        padded = pad_sets(data)
-        t = {k: torch.from_numpy(v) for k, v in padded.items()}
 
-        def part(idx):
-            i = torch.from_numpy(idx)
-            return (t["X"][i], t["mask"][i], t["codes"][i], t["clusters"][i])
+        def part(idx):  # the sets idx, padded, as the trainer's tensors
+            padded = pad_sets(_select_sets(data, idx))
+            keys = ("X", "mask", "codes", "clusters")
+            return tuple(torch.from_numpy(padded[k]) for k in keys)
 
-        val = part(val_idx) if len(val_idx) else None
-        self._train_module(self.n_features_in_, 0, part(train_idx), val, len(train_idx))
+        train, val = part(train_idx), part(val_idx) if len(val_idx) else None
+        self._train_module(self.n_features_in_, 0, train, val, len(train_idx))
         self.threshold_ = self._tune_threshold(data, val_idx)
         self.n_sets_fit_ = int(len(train_idx))
         return self
@@ -457,7 +458,8 @@ def _apart(P: np.ndarray, codes: np.ndarray) -> np.ndarray:
 
 
 def _select_sets(data: SetArrays, idx) -> SetArrays:
-    """The sets ``idx`` of ``data`` as their own :class:`SetArrays` (rows in set order)."""
+    """The sets ``idx`` of ``data`` as their own :class:`SetArrays` (rows in set order), with
+    their categories and clusters when ``data`` has them."""
     rows = np.concatenate([data.rows(s) for s in idx])
     sizes = data.sizes[idx]
     return SetArrays(
@@ -467,4 +469,7 @@ def _select_sets(data: SetArrays, idx) -> SetArrays:
         np.arange(len(rows)),
         np.concatenate([[0], np.cumsum(sizes)[:-1]]),
         sizes,
+        None if data.codes is None else data.codes[rows],
+        data.classes,
+        None if data.clusters is None else data.clusters[rows],
     )

@@ -72,6 +72,8 @@ class TorchModelMixin:
     auto_steps = AUTO_STEPS
     #: the fewest and the most epochs ``epochs="auto"`` may choose
     auto_epochs = AUTO_EPOCHS
+    #: rows per validation step (None: the trainer's ``max(batch_size, 1000)``)
+    eval_batch_size = None
 
     def _build_module(self, n_x: int, n_y: int) -> torch.nn.Module:  # pragma: no cover
         raise NotImplementedError
@@ -85,7 +87,8 @@ class TorchModelMixin:
         kwargs["epochs"] = resolve_epochs(
             self.epochs, n_samples, self.batch_size, self.auto_steps, self.auto_epochs
         )
-        return kwargs | {"verbose": bool(self.verbose), "desc": type(self).__name__}
+        kwargs |= {"verbose": bool(self.verbose), "desc": type(self).__name__}
+        return kwargs | {"eval_batch_size": self.eval_batch_size}
 
     def _train_module(self, n_x: int, n_y: int, train_data, val_data, n_samples: int, setup=None):
         """Build the network (seeded) and train it; ``setup(module)`` runs before training.

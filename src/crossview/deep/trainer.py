@@ -58,6 +58,7 @@ TRAIN_CONSTRAINTS: dict = {
     "resume": ["boolean"],
     "verbose": ["verbose"],
     "desc": [str],
+    "eval_batch_size": [Interval(Integral, 1, None, closed="left"), None],
 }
 
 
@@ -443,6 +444,7 @@ def train(
     resume: bool = False,
     verbose: bool = True,
     desc: str = "train",
+    eval_batch_size: int | None = None,
 ) -> History:
     """Train ``module`` with minibatches and return the :class:`History` of every loss term.
 
@@ -481,14 +483,13 @@ def train(
         early stopping and for choosing the best weights; None: no validation. With a list
         (which ``train_data`` being a list requires) it has as many sets as ``train_data``,
         with the same number of tensors each; its rows go in order, without shuffling, in
-        ``k = max(1, round(n_max / max(batch_size, 1000)))`` steps: the largest set split
+        ``k = max(1, round(n_max / eval_batch_size))`` steps: the largest set split
         into ``k`` near-equal runs, each smaller set's rows repeated in order as needed (see
         :func:`_eval_batches`), weighted like training.
     epochs : int, default=50
         Number of passes over ``train_data``.
     batch_size : int, default=100
-        Rows per optimiser step (validation runs in batches of about
-        ``max(batch_size, 1000)`` rows).
+        Rows per optimiser step.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         The torch optimiser ("sgd" with momentum 0.9).
     learning_rate : float, default=1e-3
@@ -527,6 +528,9 @@ def train(
         Show a progress bar over the epochs, with the latest loss terms.
     desc : str, default="train"
         Label of the progress bar.
+    eval_batch_size : int or None, default=None
+        Rows per validation step; None: ``max(batch_size, 1000)``. A row that is large (e.g.
+        a whole padded set of items) wants fewer.
 
     Returns
     -------
@@ -545,6 +549,7 @@ def train(
     check_params(
         TRAIN_CONSTRAINTS, {k: v for k, v in locals().items() if k in TRAIN_CONSTRAINTS}, "train"
     )
+    eval_rows = max(batch_size, 1000) if eval_batch_size is None else eval_batch_size
     with thread_limit(env_threads()):
         train_sets = _data_sets(train_data, "train_data")
         val_sets = None
@@ -630,7 +635,7 @@ def train(
                 score = row["loss"]
                 postfix = {k: f"{v:.4g}" for k, v in row.items()}
                 if val_data is not None:
-                    vrow = evaluate(module, val_data, max(batch_size, 1000), dev)
+                    vrow = evaluate(module, val_data, eval_rows, dev)
                     history.val.append(vrow)
                     score = vrow["loss"]
                     postfix["val_loss"] = f"{score:.4g}"

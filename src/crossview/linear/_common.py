@@ -99,7 +99,12 @@ class StreamingMoments:
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, sizes, pairs):
-        """Rebuild an accumulator written by :meth:`to_arrays`."""
+        """Rebuild an accumulator written by :meth:`to_arrays` (a ``ValueError`` if the arrays
+        do not have the sizes given)."""
+        for k, size in enumerate(sizes):
+            got = np.shape(arrays[f"{prefix}mean{k}"])
+            if got != (int(size),):
+                raise ValueError(f"{prefix}mean{k} has shape {got}; expected ({int(size)},)")
         acc = cls(sizes, pairs)
         acc.n = int(arrays[f"{prefix}n"][0])
         acc.means = [
