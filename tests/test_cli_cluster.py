@@ -112,3 +112,20 @@ def test_user_errors_are_one_line(table, tmp_path, capsys):
         capsys, ["cluster", "predict", m, "--data", str(path), "--out", str(tmp_path / "p.npy")]
     )
     assert not (tmp_path / "p.npy").exists()
+
+
+def test_ids_keep_their_text_and_whole_numbers_only(tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text("set,category,cluster,f0\n007,a,0,1\n7,a,0,2\n-3,b,1,3\n")
+    got = read_table(path, "set", "category", "cluster")
+    assert list(got["sets"]) == ["007", "7", "-3"]  # "007" is not 7: all kept as text
+    empty = tmp_path / "empty-id.csv"
+    empty.write_text("set,category,cluster,f0\n1,a,0,1\n,a,0,2\n")
+    with pytest.raises(Exception, match="empty values"):
+        read_table(empty, "set", "category", "cluster")
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"set": [1.0, 2.7], "f0": [0.0, 1.0]}), tmp_path / "f.parquet")
+    with pytest.raises(Exception, match="neither whole numbers nor text"):
+        read_table(tmp_path / "f.parquet", "set")

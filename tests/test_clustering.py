@@ -194,6 +194,10 @@ def test_items_of_different_predicted_categories_have_zero_pair_probability():
     P = m.pair_proba(train.X[rows])
     cats, _ = m.predict(train.X[rows], train.sets[rows])
     assert (P[cats[:, None] != cats[None, :]] == 0).all()
+    cats, clus = m.predict(train.X, train.sets)  # and no predicted cluster mixes them
+    for s in np.unique(train.sets):
+        for k in np.unique(clus[train.sets == s]):
+            assert len(set(cats[(train.sets == s) & (clus == k)])) == 1
 
 
 def test_cnn_item_encoder_needs_square_images_or_a_shape():
@@ -216,6 +220,32 @@ def test_threshold_auto_is_tuned_on_held_out_sets_and_a_number_is_kept():
     assert 0.05 <= auto.threshold_ <= 0.95 and auto.n_sets_fit_ == 54
     fixed = SetClusterer(threshold=0.3, epochs=2, device="cpu", verbose=False).fit(*args)
     assert fixed.threshold_ == 0.3
+    none_held = SetClusterer(validation_fraction=0, epochs=2, device="cpu", verbose=False)
+    assert none_held.fit(*args).threshold_ == 0.5 and none_held.n_sets_fit_ == 60
+
+
+def test_context_sets_refuse_a_layout_that_cannot_exist():
+    with pytest.raises(CrossviewError, match="cannot place 3 category centres"):
+        make_context_sets(2, n_categories=3, n_features=1)
+
+
+def test_kcl_targets_carry_no_gradient():
+    from crossview.clustering.set_clusterer import SetClusterNet
+
+    net = SetClusterNet(2, 2, torch.nn.Linear(2, 8), 8, torch.nn.ModuleList(), "kcl", 4, 1.0,
+                        "mask")  # fmt: skip
+    pair = torch.randn(1, 3, 4).log_softmax(-1).requires_grad_()
+    same = torch.tensor([[[1.0, 1, 0], [1, 1, 0], [0, 0, 1]]])
+    valid = ~torch.eye(3, dtype=torch.bool)[None]
+    loss = net._pair_loss(pair, same, valid)
+    loss.backward()
+    # the loss equals the hand-computed KL(q_i* || q_j) terms; gradients flow only through q_j
+    q = pair.detach().exp()
+    kl = (q[:, :, None] * (pair.detach()[:, :, None] - pair.detach()[:, None])).sum(-1)
+    hinge = torch.relu(2.0 - kl)
+    want = same * (kl + kl.transpose(1, 2)) + (1 - same) * (hinge + hinge.transpose(1, 2))
+    assert torch.isclose(loss, want[valid].sum() / valid.sum())
+    assert pair.grad is not None and torch.isfinite(pair.grad).all()
 
 
 # ---------------------------------------------------------------- the baseline

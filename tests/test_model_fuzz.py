@@ -184,3 +184,26 @@ def test_method_names_that_look_like_paths_are_rejected(name):
 def test_an_untouched_copy_still_loads_to_the_same_outputs():
     assert _load_outcome() == "model"
     np.testing.assert_array_equal(crossview.load(SAVED).transform(X), REFERENCE)
+
+
+def test_weights_that_are_a_symlink_to_another_file_are_a_clear_error(tmp_path):
+    folder = tmp_path / "m"
+    shutil.copytree(SAVED, folder)
+    other = tmp_path / "other.safetensors"
+    from safetensors.numpy import save_file
+
+    save_file({"x": np.zeros(3)}, str(other))
+    (folder / "model.safetensors").unlink()
+    (folder / "model.safetensors").symlink_to(other)
+    with pytest.raises(CrossviewError, match="SHA-256"):
+        crossview.load(folder)
+
+
+def test_parameters_in_a_config_get_the_checks_fit_gives_them(tmp_path):
+    folder = tmp_path / "m"
+    shutil.copytree(SAVED, folder)
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["params"]["n_components"] = -3
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CrossviewError, match="corrupt parameters.*n_components"):
+        crossview.load(folder)

@@ -193,7 +193,9 @@ def load_model(path):
     try:
         arrays = load_file(str(w_path))
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CrossviewError(f"{w_path} is corrupt or not a safetensors file ({exc})") from None
+        raise CrossviewError(
+            f"{w_path} is corrupt or not a safetensors file ({_one_line(exc)})"
+        ) from None
     _check_arrays(arrays, config.get("arrays"), w_path)
     info = get(config["method"])
     if info.task != "clustering" and not config.get("n_features_in_y"):
@@ -220,12 +222,25 @@ def load_model(path):
         raise CrossviewError(
             f"{path}: config does not match {cls.__name__} ({_one_line(exc)})"
         ) from None
+    if hasattr(model, "_validate_params"):  # the parameters get the checks fit gives them
+        try:
+            model._validate_params()
+        except CrossviewError as exc:
+            raise CrossviewError(f"{path}: corrupt parameters ({_one_line(exc)})") from None
     model.n_features_in_ = int(config["n_features_in"])
     if config.get("n_features_in_y"):
         model.n_features_in_y_ = int(config["n_features_in_y"])
     try:
         model._set_state(arrays, config.get("extra") or {})
-    except (KeyError, ValueError, RuntimeError) as exc:
+    except (
+        KeyError,
+        ValueError,
+        RuntimeError,
+        TypeError,
+        IndexError,
+        AttributeError,
+        ZeroDivisionError,
+    ) as exc:
         if isinstance(exc, CrossviewError):
             raise
         raise CrossviewError(

@@ -89,7 +89,8 @@ class ClassifyThenCluster(SetClusteringModel):
         HDBSCAN's smallest cluster.
     validation_fraction : float in (0, 1), default=0.1
         Fraction of the training sets held out to tune the threshold (the classifier and PCA
-        are fitted on the others).
+        are fitted on the others); with too few sets to hold one out, the threshold is tuned
+        on the training sets themselves.
     random_state : int or None, default=None
         Seeds the validation split and PCA.
     """
@@ -181,8 +182,16 @@ class ClassifyThenCluster(SetClusteringModel):
                 best, best_ari = float(th), ari
         return best
 
+    def _proba(self, X) -> np.ndarray:
+        """P(category) with one column per entry of ``classes_`` (0 for a category the
+        classifier never saw, e.g. one that only the held-out sets hold)."""
+        raw = np.asarray(self.classifier_.predict_proba(X))
+        out = np.zeros((len(X), len(self.classes_)))
+        out[:, np.asarray(self.classifier_.classes_, dtype=np.int64)] = raw
+        return out
+
     def _codes(self, X):
-        return np.asarray(self.classifier_.predict_proba(X)).argmax(axis=1)
+        return self._proba(X).argmax(axis=1)
 
     def _features(self, X):
         return (X - self.mean_) @ self.components_
@@ -190,7 +199,7 @@ class ClassifyThenCluster(SetClusteringModel):
     def predict_proba(self, X, sets) -> np.ndarray:
         """The classifier's P(category | item), one column per ``classes_`` entry."""
         data = self._check_predict(X, sets)
-        return np.asarray(self.classifier_.predict_proba(data.X))
+        return self._proba(data.X)
 
     def predict(self, X, sets):
         """``(categories, clusters)`` for every item: classify, then cluster within category."""

@@ -12,9 +12,10 @@ result:
       vectors (a, b learned), binary cross-entropy against s_ij = [same cluster];
     - ``"mcl"``: the meta classification likelihood of Hsu et al. (2019, eq. 5): each item gets
       a distribution q_i over ``pair_dim`` slots, P_ij = q_i . q_j, binary cross-entropy;
-    - ``"kcl"``: KCL (Hsu et al. 2018, eq. 2-3): the symmetric KL divergence of q_i and q_j,
-      pulled to 0 for same-cluster pairs and pushed past a hinge margin of 2 for the others;
-      P_ij = q_i . q_j for decoding.
+    - ``"kcl"``: KCL (Hsu et al. 2018, eq. 2-3): KL(q_i* || q_j) + KL(q_j* || q_i), each
+      target q* held fixed (no gradient), pulled to 0 for same-cluster pairs and pushed past a
+      hinge margin of 2 for the others; for decoding P_ij = exp(-(KL(q_i || q_j) +
+      KL(q_j || q_i)) / 2): 1 for equal distributions, at most e^-2 past the margin.
   Pairs of different categories are apart by definition: by default they are left out of the
   pairwise loss (``cross_category="mask"``), so it spends itself on the hard pairs.
 
@@ -38,6 +39,7 @@ from torch import nn
 
 from ..base import check_view
 from ..deep.estimator import TRAIN_PARAM_CONSTRAINTS, TorchModelMixin
+from ..deep.losses import full_precision
 from ..deep.nets import SIZES, as_sizes
 from ..exceptions import CrossviewError
 from .base import (
@@ -96,35 +98,41 @@ class SetClusterNet(nn.Module):
 
     def heads(self, z: torch.Tensor):
         """Category logits (B, L, C) and the pairwise head's output: the P(same) logits
-        (``"bce"``) or the slot log-probabilities (``"mcl"`` / ``"kcl"``)."""
-        u = self.pair_proj(z)
+        (``"bce"``) or the slot log-probabilities (``"mcl"`` / ``"kcl"``), in float32."""
+        return self.category_head(z), self._pair_scores(self.pair_proj(z))
+
+    @full_precision
+    def _pair_scores(self, u: torch.Tensor) -> torch.Tensor:
         if self.pair_loss == "bce":
             u = F.normalize(u, dim=-1)
-            pair = self.pair_scale * (u @ u.transpose(1, 2)) + self.pair_bias
-        else:
-            pair = u.log_softmax(dim=-1)
-        return self.category_head(z), pair
+            return self.pair_scale * (u @ u.transpose(1, 2)) + self.pair_bias
+        return u.log_softmax(dim=-1)
 
+    @full_precision
     def pair_proba(self, pair: torch.Tensor) -> torch.Tensor:
         """P(same cluster) for every pair, (B, L, L), from :meth:`heads`' pairwise output."""
         if self.pair_loss == "bce":
             return torch.sigmoid(pair)
         q = pair.exp()
-        return q @ q.transpose(1, 2)
+        if self.pair_loss == "mcl":
+            return q @ q.transpose(1, 2)
+        kl = (q * pair).sum(-1).unsqueeze(-1) - q @ pair.transpose(1, 2)  # KL(q_i || q_j)
+        return torch.exp(-(kl + kl.transpose(1, 2)).clamp_min(0) / 2)
 
+    @full_precision
     def _pair_loss(self, pair, same, valid):
         if self.pair_loss == "bce":
             loss = F.binary_cross_entropy_with_logits(pair, same, reduction="none")
         elif self.pair_loss == "mcl":
-            p = self.pair_proba(pair).clamp(1e-7, 1 - 1e-7)
-            loss = F.binary_cross_entropy(p, same, reduction="none")
-        else:  # KCL: symmetric KL with a hinge for pairs apart
             q = pair.exp()
-            neg_entropy = (q * pair).sum(-1)  # sum_k q_ik log q_ik
-            kl = neg_entropy.unsqueeze(-1) - q @ pair.transpose(1, 2)  # KL(q_i || q_j)
-            kl2 = kl + kl.transpose(1, 2)
-            apart = F.relu(_KCL_MARGIN - kl) + F.relu(_KCL_MARGIN - kl.transpose(1, 2))
-            loss = same * kl2 + (1 - same) * apart
+            p = (q @ q.transpose(1, 2)).clamp(1e-7, 1 - 1e-7)
+            loss = -(same * p.log() + (1 - same) * (1 - p).log())
+        else:  # KCL: KL(q_i* || q_j) with the target q_i* held fixed (Hsu et al. 2018, eq. 2-3)
+            q, lq = pair.exp().detach(), pair.detach()
+            kl = (q * lq).sum(-1).unsqueeze(-1) - q @ pair.transpose(1, 2)  # KL(q_i* || q_j)
+            kl_t = kl.transpose(1, 2)  # KL(q_j* || q_i)
+            apart = F.relu(_KCL_MARGIN - kl) + F.relu(_KCL_MARGIN - kl_t)
+            loss = same * (kl + kl_t) + (1 - same) * apart
         w = valid.to(loss.dtype)
         return (loss * w).sum() / w.sum().clamp_min(1.0)
 

@@ -36,7 +36,8 @@ def _read_columns(path: Path) -> dict[str, list | np.ndarray]:
         try:
             table = pq.read_table(path)
         except Exception as exc:  # pyarrow raises its own error types for corrupt files
-            raise CrossviewError(f"{path} is not a readable Parquet file ({exc})") from None
+            detail = " ".join(str(exc).split())
+            raise CrossviewError(f"{path} is not a readable Parquet file ({detail})") from None
         return {name: table.column(name).to_pylist() for name in table.column_names}
     try:
         with open(path, newline="", encoding="utf-8") as f:
@@ -74,11 +75,28 @@ def _numeric(values, name: str, path: Path) -> np.ndarray:
         ) from None
 
 
-def _labels(values) -> np.ndarray:
-    try:
-        return np.asarray([int(v) for v in values], dtype=np.int64)
-    except (ValueError, TypeError):
-        return np.asarray([str(v) for v in values], dtype=str)
+def _labels(values, name: str, path: Path) -> np.ndarray:
+    """Integer ids when every value is an integer (or its exact text), else strings."""
+    if any(v is None or (isinstance(v, float) and not np.isfinite(v)) for v in values):
+        raise CrossviewError(f"column {name!r} of {path} has empty values; expected an id per row")
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        return np.asarray(values, dtype=np.int64)
+    if all(isinstance(v, str) for v in values):
+        text = [v.strip() for v in values]
+        if "" in text:
+            raise CrossviewError(
+                f"column {name!r} of {path} has empty values (line {text.index('') + 2}); "
+                "expected an id per row"
+            )
+        if all(t.lstrip("-").isdigit() and str(int(t)) == t for t in text):
+            return np.asarray([int(t) for t in text], dtype=np.int64)
+        return np.asarray(text, dtype=str)
+    if all(isinstance(v, float) and v == int(v) for v in values):
+        return np.asarray(values, dtype=np.int64)
+    raise CrossviewError(
+        f"column {name!r} of {path} holds values that are neither whole numbers nor text "
+        f"(e.g. {next(v for v in values if not isinstance(v, (int, str)))!r})"
+    )
 
 
 def read_table(
@@ -123,11 +141,11 @@ def read_table(
             f"{path} has no feature columns besides {', '.join(sorted(taken & set(names)))}"
         )
     X = np.hstack([_numeric(cols[n], n, path) for n in chosen])
-    out = {"X": X, "sets": _labels(cols[set_col]), "features": chosen}
+    out = {"X": X, "sets": _labels(cols[set_col], set_col, path), "features": chosen}
     if category_col is not None:
-        out["categories"] = _labels(cols[category_col])
+        out["categories"] = _labels(cols[category_col], category_col, path)
     if cluster_col is not None:
-        out["clusters"] = _labels(cols[cluster_col])
+        out["clusters"] = _labels(cols[cluster_col], cluster_col, path)
     return out
 
 

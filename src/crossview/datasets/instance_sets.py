@@ -256,10 +256,17 @@ def make_context_sets(
     rng = np.random.default_rng(random_state)
     layout = np.random.default_rng(12345)  # the category centres do not depend on the seed
     centres = []
-    while len(centres) < n_categories:
+    for _ in range(10_000):
         p = layout.uniform(-2.5, 2.5, n_features)
         if all(np.linalg.norm(p - q) >= 2.0 for q in centres):
             centres.append(p)
+        if len(centres) == n_categories:
+            break
+    else:
+        raise CrossviewError(
+            f"cannot place {n_categories} category centres 2 apart in {n_features} dimension(s); "
+            "use fewer categories or more features"
+        )
     centres = np.asarray(centres)
     rows, cats, clus, set_ids = [], [], [], []
     for s in range(n_sets):

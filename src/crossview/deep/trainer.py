@@ -234,6 +234,23 @@ def _state_to_cpu(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
 
+def _process_alive(pid_text: str) -> bool:
+    """Whether the process with this id (the text of a number) is running."""
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return False  # this process is not writing while it loads
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class _Checkpoint:
     """Write and read the per-epoch checkpoint: one safetensors file holding the tensors and, in
     its metadata, the JSON training state, replaced atomically (no pickle). A crash at any
@@ -273,7 +290,8 @@ class _Checkpoint:
 
         path = self.folder / CHECKPOINT_WEIGHTS
         for stale in self.folder.glob(f".{CHECKPOINT_WEIGHTS}.*.part"):  # a crashed write's
-            stale.unlink(missing_ok=True)
+            if not _process_alive(stale.name.split(".")[-2]):
+                stale.unlink(missing_ok=True)
         try:
             tensors = load_file(str(path))
             with safe_open(str(path), framework="pt") as f:
