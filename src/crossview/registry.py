@@ -40,8 +40,9 @@ class MethodInfo:
 
     @property
     def translates(self) -> bool:
-        """Whether the class can translate between views (it has ``predict``)."""
-        return hasattr(self.load(), "predict")
+        """Whether the class can translate between views (it has ``predict``; a clustering
+        method's ``predict`` gives clusters, not translations)."""
+        return self.task != "clustering" and hasattr(self.load(), "predict")
 
     @property
     def deep(self) -> bool:
