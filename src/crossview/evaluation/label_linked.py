@@ -344,7 +344,8 @@ class MarkdownTable:
 
 
 def write_html_report(out: Path, name: str, description: str, table: str, header: dict) -> Path:
-    """``report.html`` in ``out``: the table and every figure in ``out/figures``, by method."""
+    """``report.html`` in ``out`` titled ``name``: the table and every figure in
+    ``out/figures``, by method."""
     from types import SimpleNamespace
 
     from .html_report import write_report
@@ -352,7 +353,7 @@ def write_html_report(out: Path, name: str, description: str, table: str, header
     figures: dict[str, list[Path]] = {}
     for path in sorted((Path(out) / "figures").glob("*.png")):
         figures.setdefault(path.stem.split("-pairs")[0], []).append(path)
-    protocol = SimpleNamespace(name=f"label-linked {name}", description=description)
+    protocol = SimpleNamespace(name=name, description=description)
     return write_report(
         Path(out) / "report.html", protocol, [MarkdownTable(table)], figures, header
     )
@@ -500,7 +501,7 @@ def run_protocol(
     save_json(out / "results.json", {"protocol": protocol, "machine": machine, "rows": rows})
     write_text(out / "results.md", f"# label-linked: {protocol}\n\n{table}\n")
     header = {"methods": methods, "seeds": list(seeds), "machine": machine}
-    write_html_report(out, protocol, description, table, header)
+    write_html_report(out, f"label-linked {protocol}", description, table, header)
     return table
 
 
