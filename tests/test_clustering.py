@@ -116,6 +116,12 @@ def test_instance_sets_are_seeded_and_well_formed():
         for c in np.unique(k):  # a cluster is one base image: one category
             assert len(np.unique(a.categories[a.sets == s][k == c])) == 1
     check_sets(a.X, a.sets, a.categories, a.clusters)
+    part = a.subset([4, 1])
+    assert (
+        part.n_sets == 2
+        and set(part.sets) == {1, 4}
+        and len(part.X) == np.isin(a.sets, [1, 4]).sum()
+    )
 
 
 def test_augment_with_no_change_is_the_identity():

@@ -443,6 +443,10 @@ def test_clustering_outputs_and_round_trip(fitted_cl, tmp_path):
     for key in out:
         np.testing.assert_array_equal(after[key], out[key], err_msg=f"{name}.{key}")
     assert -1 <= model.score(X, c, k, sets) <= 1
+    Xt, ct, kt, st = set_table()
+    fp = clone(model).fit_predict(Xt, ct, kt, st)
+    again = model.predict(Xt, st)
+    assert all(np.array_equal(a, b) for a, b in zip(fp, again))  # seeded: the same fit
 
 
 def test_clustering_outputs_follow_a_reordering_of_the_items(fitted_cl):
