@@ -58,6 +58,18 @@ def views(seed=0, n=N):
     return X, Y
 
 
+def check_every_parameter(name, data) -> None:
+    """Every parameter is constrained, and a wrong type in each fails ``fit(*data)`` with a
+    one-line error naming it."""
+    cls = registry.get(name).load()
+    constraints = getattr(cls, "_parameter_constraints", {})
+    assert set(constraints) == set(inspect.signature(cls.__init__).parameters) - {"self"}
+    for param in constraints:
+        with pytest.raises(CrossviewError) as exc:
+            build(name, **{param: object()}).fit(*data)
+        one_line_error(exc, param)
+
+
 def build(name, **overrides):
     cls = registry.get(name).load()
     return cls(**tiny(cls, **overrides))
@@ -118,14 +130,7 @@ def test_clone_and_get_params_round_trip(name):
 
 @pytest.mark.parametrize("name", PAIRED)
 def test_every_constrained_parameter_rejects_a_wrong_type_in_one_line(name):
-    X, Y = views()
-    cls = registry.get(name).load()
-    constraints = getattr(cls, "_parameter_constraints", {})
-    assert set(constraints) == set(inspect.signature(cls.__init__).parameters) - {"self"}
-    for param in constraints:
-        with pytest.raises(CrossviewError) as exc:
-            build(name, **{param: object()}).fit(X, Y)
-        one_line_error(exc, param)
+    check_every_parameter(name, views())
 
 
 # ---------------------------------------------------------------- fitting and outputs
@@ -276,13 +281,7 @@ def test_label_linked_fit_signature_and_params(name):
     ]  # fmt: skip
     est = build(name)
     assert clone(est).get_params() == est.get_params()
-    constraints = cls._parameter_constraints
-    assert set(constraints) == set(inspect.signature(cls.__init__).parameters) - {"self"}
-    data = label_linked()
-    for param in constraints:
-        with pytest.raises(CrossviewError) as exc:
-            build(name, **{param: object()}).fit(*data)
-        one_line_error(exc, param)
+    check_every_parameter(name, label_linked())
 
 
 def test_label_linked_outputs_and_round_trip(fitted_ll, tmp_path):
@@ -414,13 +413,7 @@ def test_clustering_fit_signature_and_params(name):
     ]  # fmt: skip
     est = build(name)
     assert clone(est).get_params() == est.get_params()
-    constraints = cls._parameter_constraints
-    assert set(constraints) == set(inspect.signature(cls.__init__).parameters) - {"self"}
-    data = set_table()
-    for param in constraints:
-        with pytest.raises(CrossviewError) as exc:
-            build(name, **{param: object()}).fit(*data)
-        one_line_error(exc, param)
+    check_every_parameter(name, set_table())
 
 
 def test_clustering_outputs_and_round_trip(fitted_cl, tmp_path):

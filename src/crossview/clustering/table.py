@@ -27,17 +27,9 @@ def _read_columns(path: Path) -> dict[str, list | np.ndarray]:
         what = "a folder" if path.is_dir() else "missing"
         raise CrossviewError(f"table {path} is {what}; expected a {suffix} file")
     if suffix == ".parquet":
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise CrossviewError(
-                f"reading {path} needs pyarrow: pip install pyarrow (or crossview[parquet])"
-            ) from None
-        try:
-            table = pq.read_table(path)
-        except Exception as exc:  # pyarrow raises its own error types for corrupt files
-            detail = " ".join(str(exc).split())
-            raise CrossviewError(f"{path} is not a readable Parquet file ({detail})") from None
+        from ..datasets.files import read_parquet_table
+
+        table = read_parquet_table(path)
         return {name: table.column(name).to_pylist() for name in table.column_names}
     try:
         with open(path, newline="", encoding="utf-8") as f:

@@ -157,20 +157,29 @@ def _read_npz(path: Path, key: str | None) -> np.ndarray:
         raise CrossviewError(f"{path} is corrupt or not a valid .npz file ({msg})") from None
 
 
-def _read_parquet(path: Path) -> tuple[np.ndarray, list[str] | None]:
-    """Read numeric columns of a Parquet file; a string first column or index is the vocab."""
+def read_parquet_table(path: Path):
+    """A Parquet file as a ``pyarrow.Table``, with one-line errors for a missing pyarrow and a
+    file that is not readable Parquet."""
     try:
         import pyarrow as pa
-        import pyarrow.compute as pc
         import pyarrow.parquet as pq
     except ImportError:
         raise CrossviewError(
             f"reading {path} needs pyarrow: pip install pyarrow (or crossview[parquet])"
         ) from None
     try:
-        table = pq.read_table(path)
+        return pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        raise CrossviewError(f"{path} is not a readable Parquet file ({exc})") from None
+        detail = " ".join(str(exc).split())
+        raise CrossviewError(f"{path} is not a readable Parquet file ({detail})") from None
+
+
+def _read_parquet(path: Path) -> tuple[np.ndarray, list[str] | None]:
+    """Read numeric columns of a Parquet file; a string first column or index is the vocab."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = read_parquet_table(path)
     meta = table.schema.pandas_metadata or {}
     index_cols = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
     order = index_cols + [n for n in table.column_names if n not in index_cols]
