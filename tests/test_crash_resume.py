@@ -117,8 +117,10 @@ def test_a_killed_benchmark_refits_only_what_was_missing(tmp_path):
             time.sleep(0.01)
     finally:
         proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the benchmark ended before it could be killed"
+    assert not (out / "results.md").exists()  # killed before it wrote its tables
     kept = {p.name: p.stat().st_mtime_ns for p in runs.glob("*.json")}
-    assert kept, "the first run finished before the kill"
+    assert kept
     again = subprocess.run(cmd, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     for name, mtime in kept.items():  # kept runs were reused, not refitted

@@ -10,6 +10,7 @@ used only to tune the threshold.
 
 from __future__ import annotations
 
+import logging
 from numbers import Integral, Real
 
 import numpy as np
@@ -34,6 +35,8 @@ from .base import (
     labels_from_json,
     labels_to_json,
 )
+
+log = logging.getLogger(__name__)
 
 #: the values of ``clusterer=``
 CLUSTERERS = ("agglomerative", "hdbscan")
@@ -135,9 +138,13 @@ class ClassifyThenCluster(SetClusteringModel):
         n_val = int(round(self.validation_fraction * data.n_sets)) if tune else 0
         n_val = min(n_val, data.n_sets - 1) if data.n_sets > 1 else 0
         val, train = perm[:n_val], perm[n_val:]
-        self._fit_items(data, np.concatenate([data.rows(s) for s in train]))
+        rows = np.concatenate([data.rows(s) for s in train])
+        log.info("ClassifyThenCluster: fitting the item classifier and PCA on %d items", len(rows))
+        self._fit_items(data, rows)
         self.threshold_ = float("nan")
         if self.clusterer == "agglomerative":
+            if tune:
+                log.info("ClassifyThenCluster: tuning the threshold on %d held-out sets", len(val))
             self.threshold_ = self._tune(data, val) if tune else float(self.threshold)
         return self
 

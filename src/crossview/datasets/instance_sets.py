@@ -87,6 +87,7 @@ def augment_images(
     scale: tuple[float, float] = (0.85, 1.15),
     stroke: float = 0.5,
     noise: float = 0.05,
+    verbose: bool = False,
 ) -> np.ndarray:
     """Return randomly transformed copies of ``images`` ((n, h, w), values in [0, 1]).
 
@@ -94,7 +95,8 @@ def augment_images(
     degrees, shear up to +-``shear``, scale in ``scale``, shift up to +-``shift`` pixels — then,
     with probability ``stroke``, strokes made thicker or thinner (a 2 x 2 grey dilation or
     erosion, half each), then Gaussian pixel noise of standard deviation ``noise``, clipped to
-    [0, 1]. Vectorised: ``scipy.ndimage.map_coordinates`` over stacks of 10,000 images.
+    [0, 1]. Vectorised: ``scipy.ndimage.map_coordinates`` over stacks of 10,000 images (a
+    progress bar over them with ``verbose``).
     """
     images = np.asarray(images, dtype=np.float32)
     n, h, w = images.shape
@@ -113,7 +115,10 @@ def augment_images(
     rr, cc = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
     p = np.stack([rr, cc], axis=-1).reshape(-1, 2) - centre  # (h*w, 2)
     out = np.empty((n, h, w), dtype=np.float32)
-    for lo in range(0, n, _CHUNK):  # in chunks: the coordinates take 24 bytes a pixel
+    from tqdm.auto import tqdm
+
+    chunks = range(0, n, _CHUNK)  # in chunks: the coordinates take 24 bytes a pixel
+    for lo in tqdm(chunks, desc="transforming images", unit="chunk", disable=not verbose):
         hi = min(n, lo + _CHUNK)
         src = np.einsum("nij,nkj->nki", inv[lo:hi], p[None, :, :] - t[lo:hi, None, :]) + centre
         coords = np.stack(
@@ -148,6 +153,7 @@ def make_instance_sets(
     random_state: int | None = 0,
     first_set: int = 0,
     name: str = "instance-sets",
+    verbose: bool = False,
     **augment,
 ) -> SetTable:
     """Build ``n_sets`` sets of transformed copies of base images drawn from ``images``.
@@ -157,7 +163,7 @@ def make_instance_sets(
     copies of each (:func:`augment_images`, ``**augment`` passed on). Items are shuffled within
     their set. Returns a :class:`SetTable` with flattened images (values in [0, 1]), category =
     the base image's label, cluster = the base image's index in its set; set ids count from
-    ``first_set``.
+    ``first_set``. ``verbose`` shows a progress bar over the image transformations.
     """
     images = np.asarray(images)
     labels = np.asarray(labels)
@@ -183,7 +189,7 @@ def make_instance_sets(
         clus.append(members)
         set_ids.append(np.full(len(members), first_set + s))
     idx = np.concatenate(src)
-    X = augment_images(images[idx].astype(np.float32) / scale, rng, **augment)
+    X = augment_images(images[idx].astype(np.float32) / scale, rng, verbose=verbose, **augment)
     return SetTable(
         X.reshape(len(idx), -1),
         np.concatenate(cats).astype(np.int64),
@@ -219,7 +225,9 @@ def load_mnist_instance_sets(
         (arrays["x_test"], arrays["y_test"], n_test, "test"),
     ]
     return tuple(
-        make_instance_sets(imgs, labs, n, random_state=seed, name=f"mnist-instance-sets/{part}")
+        make_instance_sets(
+            imgs, labs, n, random_state=seed, name=f"mnist-instance-sets/{part}", verbose=verbose
+        )
         for (imgs, labs, n, part), seed in zip(parts, seeds)
     )
 
