@@ -56,6 +56,7 @@ METHODS: dict[str, MethodInfo] = {m.name: m for m in [
     MethodInfo("cca", "crossview.linear.cca:CCA", "regularised closed-form CCA (whitening + SVD)"),
     MethodInfo("ridge", "crossview.linear.ridge_map:RidgeMap", "ridge / least-squares map X->Y and Y->X"),
     MethodInfo("procrustes", "crossview.linear.procrustes:Procrustes", "orthogonal map between embedding spaces (Artetxe et al.)"),
+    MethodInfo("rcsls", "crossview.linear.rcsls:RCSLS", "linear map trained on the CSLS retrieval criterion (Joulin et al. 2018)"),
     MethodInfo("kcca", "crossview.kernel.kcca:KernelCCA", "kernel CCA, exact or Nystrom"),
     MethodInfo("corrnet", "crossview.deep.corrnet:CorrNet", "Deep Correlational Neural Network (Chandar et al. 2016)"),
     MethodInfo("dcca", "crossview.deep.dcca:DCCA", "deep CCA (Andrew et al. 2013)"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import torch
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from torch import nn
@@ -9,19 +11,54 @@ from torch import nn
 from .estimator import TRAIN_PARAM_CONSTRAINTS, DeepTwoViewModel
 from .losses import cosine_distance, mae, mse
 from .nets import SIZES, as_sizes, mlp
+from .nets import activation as activation_layer
 
 LOSSES = {"mse": mse, "cosine": cosine_distance, "mae": mae}
 
 
-class _MapNet(nn.Module):
-    """One MLP X -> Y (and one Y -> X when bidirectional), each trained on its own loss term."""
+class _Direction(nn.Module):
+    """One map A -> B: an MLP, plus (``residual``) a linear path that starts as the
+    least-squares map, the MLP's last layer starting at zero, so training starts from the best
+    linear map and the network learns the non-linear correction on top of it."""
 
-    def __init__(self, n_x, n_y, hidden, activation, output_activation, loss, bidirectional):
+    def __init__(self, n_in, n_out, hidden, activation, output_activation, residual):
         super().__init__()
-        self.x_to_y = mlp([n_x, *hidden, n_y], activation, output_activation)
-        self.y_to_x = (
-            mlp([n_y, *hidden, n_x], activation, output_activation) if bidirectional else None
+        self.residual = bool(residual and hidden)
+        self.net = mlp(
+            [n_in, *hidden, n_out], activation, None if self.residual else output_activation
         )
+        self.linear = nn.Linear(n_in, n_out) if self.residual else None
+        self.out = (
+            activation_layer(output_activation)
+            if self.residual and output_activation not in (None, "none", "identity", "linear")
+            else nn.Identity()
+        )
+
+    def init_linear(self, weight: np.ndarray, bias: np.ndarray) -> None:
+        """Set the linear path to ``x @ weight + bias`` and zero the MLP's last layer."""
+        with torch.no_grad():
+            self.linear.weight.copy_(torch.as_tensor(weight.T, dtype=torch.float32))
+            self.linear.bias.copy_(torch.as_tensor(bias, dtype=torch.float32))
+            last = [m for m in self.net if isinstance(m, nn.Linear)][-1]
+            last.weight.zero_()
+            last.bias.zero_()
+
+    def forward(self, x):
+        if not self.residual:
+            return self.net(x)
+        return self.out(self.linear(x) + self.net(x))
+
+
+class _MapNet(nn.Module):
+    """One map X -> Y (and one Y -> X when bidirectional), each trained on its own loss term."""
+
+    def __init__(
+        self, n_x, n_y, hidden, activation, output_activation, loss, bidirectional, residual
+    ):
+        super().__init__()
+        args = (hidden, activation, output_activation, residual)
+        self.x_to_y = _Direction(n_x, n_y, *args)
+        self.y_to_x = _Direction(n_y, n_x, *args) if bidirectional else None
         self.loss_fn = LOSSES[loss]
 
     def forward(self, x, y):
@@ -29,6 +66,18 @@ class _MapNet(nn.Module):
         if self.y_to_x is not None:
             terms["y_to_x"] = self.loss_fn(self.y_to_x(y), x)
         return {"loss": sum(terms.values()), **terms}
+
+
+def _least_squares(A: np.ndarray, B: np.ndarray, rel_alpha: float = 1e-4):
+    """Ridge map ``B ~ A W + b`` with a tiny ridge (``rel_alpha`` times the mean variance of A)
+    so that collinear or few rows still give a finite answer."""
+    A64, B64 = A.astype(np.float64), B.astype(np.float64)
+    mu_a, mu_b = A64.mean(axis=0), B64.mean(axis=0)
+    Ac, Bc = A64 - mu_a, B64 - mu_b
+    G = Ac.T @ Ac
+    G[np.diag_indices_from(G)] += rel_alpha * max(np.trace(G) / G.shape[0], 1e-12)
+    W = np.linalg.solve(G, Ac.T @ Bc)
+    return W, mu_b - mu_a @ W
 
 
 def _learns_y_to_x(model) -> bool:
@@ -69,6 +118,11 @@ class MLPMap(DeepTwoViewModel):
     bidirectional : bool, default=False
         Also learn the map Y -> X (a second network, trained with the same loss), which
         :meth:`predict_x` needs.
+    residual : bool, default=True
+        Add a linear path beside the hidden layers, started at the least-squares map of the
+        training rows, with the last hidden-to-output layer started at zero: training starts
+        from the best linear map and learns a non-linear correction (with an output
+        activation, it applies to the sum). Ignored when ``hidden=()``.
     epochs : int or "auto", default=100
         Passes over the training data. "auto" trains for about 30,000 optimiser steps, at
         least 30 and at most 1000 epochs (:func:`~crossview.deep.trainer.resolve_epochs`).
@@ -118,6 +172,7 @@ class MLPMap(DeepTwoViewModel):
         "output_activation": [str, None],
         "loss": [StrOptions(set(LOSSES))],
         "bidirectional": ["boolean"],
+        "residual": ["boolean"],
     }
 
     def __init__(
@@ -127,6 +182,7 @@ class MLPMap(DeepTwoViewModel):
         output_activation=None,
         loss="mse",
         bidirectional=False,
+        residual=True,
         epochs=100,
         batch_size=128,
         optimizer="adam",
@@ -146,6 +202,7 @@ class MLPMap(DeepTwoViewModel):
         self.output_activation = output_activation
         self.loss = loss
         self.bidirectional = bidirectional
+        self.residual = residual
         self.epochs = epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
@@ -160,7 +217,7 @@ class MLPMap(DeepTwoViewModel):
         self.checkpoint_dir = checkpoint_dir
         self.resume = resume
 
-    def _build_module(self, n_x, n_y):
+    def _new_module(self, n_x, n_y):
         return _MapNet(
             n_x,
             n_y,
@@ -169,7 +226,28 @@ class MLPMap(DeepTwoViewModel):
             self.output_activation,
             self.loss,
             bool(self.bidirectional),
+            bool(self.residual),
         )
+
+    def _before_fit(self, X, Y):
+        """Start the residual linear paths at the least-squares maps of the training rows."""
+        self._linear_start = (
+            (_least_squares(X, Y), _least_squares(Y, X) if self.bidirectional else None)
+            if self.residual and as_sizes(self.hidden, "hidden")
+            else None
+        )
+
+    def _build_module(self, n_x, n_y):
+        module = self._new_module(n_x, n_y)
+        start = getattr(self, "_linear_start", None)
+        if start is not None:
+            module.x_to_y.init_linear(*start[0])
+            if start[1] is not None:
+                module.y_to_x.init_linear(*start[1])
+        return module
+
+    def _after_fit(self, X, Y):
+        self._linear_start = None
 
     def predict(self, X):
         """Map view X into the space of view Y, shape (n, n_features_y)."""

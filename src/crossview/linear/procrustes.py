@@ -21,6 +21,44 @@ def _unit_rows(A: np.ndarray) -> np.ndarray:
     return A / norms
 
 
+def normalization_steps(normalize) -> tuple[str, ...]:
+    """The normalisation steps of a ``normalize`` parameter as a tuple, each one of ``_STEPS``."""
+    if normalize is None:
+        return ()
+    steps = (normalize,) if isinstance(normalize, str) else tuple(normalize)
+    for s in steps:
+        if s not in _STEPS:
+            raise CrossviewError(
+                f"unknown normalize step {s!r} in {normalize!r}; expected steps from {_STEPS}"
+            )
+    return steps
+
+
+def fit_normalization(A: np.ndarray, steps) -> tuple[np.ndarray, np.ndarray]:
+    """Apply the steps to training rows; return them and the means the "center" steps took."""
+    centers = []
+    for step in steps:
+        if step == "unit":
+            A = _unit_rows(A)
+        else:
+            mu = A.mean(axis=0)
+            centers.append(mu)
+            A = A - mu
+    return A, np.array(centers, dtype=np.float64).reshape(len(centers), A.shape[1])
+
+
+def apply_normalization(A: np.ndarray, steps, centers: np.ndarray) -> np.ndarray:
+    """Apply fitted steps to new rows, subtracting the stored training means."""
+    c = 0
+    for step in steps:
+        if step == "unit":
+            A = _unit_rows(A)
+        else:
+            A = A - centers[c]
+            c += 1
+    return A
+
+
 class Procrustes(TwoViewModel):
     """Map two embedding spaces onto each other with an orthogonal transformation (Procrustes).
 
@@ -110,39 +148,13 @@ class Procrustes(TwoViewModel):
 
     # ------------------------------------------------------------------ normalisation
     def _steps(self) -> tuple[str, ...]:
-        """The normalisation steps as a tuple, each checked to be one of :data:`_STEPS`."""
-        steps = self.normalize
-        if steps is None:
-            return ()
-        steps = (steps,) if isinstance(steps, str) else tuple(steps)
-        for s in steps:
-            if s not in _STEPS:
-                raise CrossviewError(
-                    f"unknown normalize step {s!r} in {self.normalize!r}; expected steps from "
-                    f"{_STEPS}"
-                )
-        return steps
+        return normalization_steps(self.normalize)
 
     def _normalize_fit(self, A: np.ndarray, steps) -> tuple[np.ndarray, np.ndarray]:
-        centers = []
-        for step in steps:
-            if step == "unit":
-                A = _unit_rows(A)
-            else:
-                mu = A.mean(axis=0)
-                centers.append(mu)
-                A = A - mu
-        return A, np.array(centers, dtype=np.float64).reshape(len(centers), A.shape[1])
+        return fit_normalization(A, steps)
 
     def _normalize_apply(self, A: np.ndarray, centers: np.ndarray) -> np.ndarray:
-        c = 0
-        for step in self._steps():
-            if step == "unit":
-                A = _unit_rows(A)
-            else:
-                A = A - centers[c]
-                c += 1
-        return A
+        return apply_normalization(A, self._steps(), centers)
 
     def normalize_x(self, X):
         """Return X after the fitted normalisation pipeline (the input space of ``x_map_``)."""

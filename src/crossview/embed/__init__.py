@@ -1,0 +1,1 @@
+"""Building embeddings and mapping one embedding space into another."""
