@@ -62,7 +62,7 @@ def _root(
 def _register():
     from . import cluster, data, models  # noqa: F401  (commands register themselves on `app`)
 
-    for optional in ("evaluate", "demo", "benchmark"):
+    for optional in ("evaluate", "demo", "benchmark", "embed"):
         try:
             __import__(f"{__name__}.{optional}")
         except ModuleNotFoundError as exc:

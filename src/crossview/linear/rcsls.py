@@ -53,8 +53,9 @@ class RCSLS(TwoViewModel):
     where ``N_Y(x_i W)`` are the k target rows nearest to the mapped query and ``N_X(y_i)`` the
     k mapped source rows nearest to the target: the CSLS score of the correct pair is pushed up
     against the hubs around it. The objective is piecewise linear in W; it is minimised by full
-    gradient steps from the Procrustes solution, the neighbour sets recomputed each step, the
-    step size halved when the loss rises (as in the authors' code). With
+    gradient steps from the Procrustes solution, the neighbour sets recomputed each step (on
+    random batches of pairs by default; full batches halve the step when the loss rises, as in
+    the authors' code). With
     ``constraint="spectral"`` W is projected onto the spectral-norm unit ball (the convex hull of
     orthogonal maps, the paper's relaxation, sec. 3) after each step.
 
@@ -68,14 +69,23 @@ class RCSLS(TwoViewModel):
         Normalisation applied to each view first (as :class:`Procrustes`).
     n_neighbors : int, default=10
         k of the CSLS neighbourhoods.
-    max_iter : int, default=30
+    max_iter : int, default=20
         Gradient steps.
     learning_rate : float, default=1.0
-        First step size (halved whenever a step raises the loss).
+        First step size. With full batches it is halved whenever a step raises the loss; with
+        minibatches step t uses ``learning_rate / sqrt(t + 1)``.
     constraint : {"spectral"} or None, default="spectral"
         Project W onto the spectral-norm unit ball after each step, or leave it free.
     tol : float, default=1e-6
         Stop when the step size falls below this.
+    batch_size : int or None, default=2048
+        Training pairs per step, drawn at random (None: all pairs, with the step-halving rule
+        above). Minibatches keep a fit of 15,000 pairs to seconds.
+    n_negatives : int or None, default=10000
+        Candidates drawn at random (once) from each pool for the CSLS neighbourhoods; None:
+        the whole pools.
+    random_state : int or None, default=0
+        Seed of the minibatches and of the candidate sample.
 
     Attributes
     ----------
@@ -84,7 +94,7 @@ class RCSLS(TwoViewModel):
     coef_yx_ : ndarray of shape (n_features_y, n_features_x)
         Its pseudo-inverse, for :meth:`predict_x`.
     loss_curve_ : list of float
-        The RCSLS loss at the start and after each accepted step.
+        The RCSLS loss of each step (on its batch), from the Procrustes start on.
     n_iter_ : int
         Steps taken.
     x_centers_, y_centers_ : ndarray
@@ -100,16 +110,22 @@ class RCSLS(TwoViewModel):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "constraint": [StrOptions({"spectral"}), None],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_negatives": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
     }
 
     def __init__(
         self,
         normalize=("unit", "center", "unit"),
         n_neighbors=10,
-        max_iter=30,
+        max_iter=20,
         learning_rate=1.0,
         constraint="spectral",
         tol=1e-6,
+        batch_size=2048,
+        n_negatives=10000,
+        random_state=0,
     ):
         self.normalize = normalize
         self.n_neighbors = n_neighbors
@@ -117,6 +133,9 @@ class RCSLS(TwoViewModel):
         self.learning_rate = learning_rate
         self.constraint = constraint
         self.tol = tol
+        self.batch_size = batch_size
+        self.n_negatives = n_negatives
+        self.random_state = random_state
 
     def _loss_and_grad(self, X, Y, W, Xp, Yp):
         """RCSLS loss (eq. 5) and its (sub)gradient in W, for the current neighbour sets."""
@@ -140,31 +159,47 @@ class RCSLS(TwoViewModel):
         Yn, self.y_centers_ = fit_normalization(Y, steps)
         Xp = Xn if X_pool is None else self._pool(X_pool, "X_pool", X.shape[1], self.x_centers_)
         Yp = Yn if Y_pool is None else self._pool(Y_pool, "Y_pool", Y.shape[1], self.y_centers_)
+        rng = np.random.default_rng(self.random_state)
+        if self.n_negatives is not None:  # one fixed random sample of candidates per view
+            Xp = Xp[rng.choice(Xp.shape[0], min(int(self.n_negatives), Xp.shape[0]), False)]
+            Yp = Yp[rng.choice(Yp.shape[0], min(int(self.n_negatives), Yp.shape[0]), False)]
         # start from the orthogonal Procrustes map of the normalised rows
         W = Procrustes(normalize=None).fit(Xn, Yn).coef_xy_
         lr = float(self.learning_rate)
-        loss, grad = self._loss_and_grad(Xn, Yn, W, Xp, Yp)
-        self.loss_curve_ = [loss]
-        self.n_iter_ = 0
-        for _ in range(int(self.max_iter)):
-            if lr < self.tol:
-                break
-            W_new = W - lr * grad
-            if self.constraint == "spectral":
-                U, s, Vt = np.linalg.svd(W_new, full_matrices=False)
-                W_new = (U * np.clip(s, 0.0, 1.0)) @ Vt
-            loss_new, grad_new = self._loss_and_grad(Xn, Yn, W_new, Xp, Yp)
-            self.n_iter_ += 1
-            if loss_new > loss:
-                lr /= 2.0
-                continue
-            W, loss, grad = W_new, loss_new, grad_new
-            self.loss_curve_.append(loss)
+        n = Xn.shape[0]
+        full = self.batch_size is None or int(self.batch_size) >= n
+        self.loss_curve_, self.n_iter_ = [], 0
+        if full:  # full gradient steps; a step that raises the loss is retaken at half size
+            loss, grad = self._loss_and_grad(Xn, Yn, W, Xp, Yp)
+            self.loss_curve_.append(float(loss))
+            while self.n_iter_ < int(self.max_iter) and lr >= self.tol:
+                W_new = self._project(W - lr * grad)
+                loss_new, grad_new = self._loss_and_grad(Xn, Yn, W_new, Xp, Yp)
+                self.n_iter_ += 1
+                if loss_new > loss:
+                    lr /= 2.0
+                    continue
+                W, loss, grad = W_new, loss_new, grad_new
+                self.loss_curve_.append(float(loss))
+        else:  # a random batch of pairs per step, the step size decaying as 1/sqrt(t)
+            for t in range(int(self.max_iter)):
+                b = rng.choice(n, int(self.batch_size), replace=False)
+                loss, grad = self._loss_and_grad(Xn[b], Yn[b], W, Xp, Yp)
+                self.loss_curve_.append(float(loss))
+                W = self._project(W - lr / np.sqrt(t + 1) * grad)
+                self.n_iter_ += 1
         self.coef_xy_ = np.ascontiguousarray(W)
         self.coef_yx_ = np.linalg.pinv(W)
         self.n_features_in_ = X.shape[1]
         self.n_features_in_y_ = Y.shape[1]
         return self
+
+    def _project(self, W):
+        """Project onto the spectral-norm unit ball (singular values clipped at 1), if asked."""
+        if self.constraint != "spectral":
+            return W
+        U, s, Vt = np.linalg.svd(W, full_matrices=False)
+        return (U * np.clip(s, 0.0, 1.0)) @ Vt
 
     def _pool(self, P, name, width, centers):
         P = check_view(P, name, n_features=width)
