@@ -8,17 +8,23 @@ import warnings
 
 import typer
 
-try:  # older typer releases run on the click package
-    from click.exceptions import Abort as _Abort
-    from click.exceptions import ClickException as _UsageProblem
-    from click.exceptions import Exit as _Exit
-except ModuleNotFoundError:  # newer typer vendors click; its exceptions derive from these
-    from typer import Abort as _Abort
-    from typer import Exit as _Exit
-    from typer import TyperException as _UsageProblem
-
 from .._version import __version__
 from ..exceptions import CrossviewError
+
+# click's exit / abort / usage errors: typer >= 0.2x vendors click (typer's own classes), older
+# releases raise the click package's; catch whichever exist
+_Abort, _Exit, _UsageProblem = (), (), ()
+if hasattr(typer, "TyperException"):
+    _Abort, _Exit, _UsageProblem = (typer.Abort,), (typer.Exit,), (typer.TyperException,)
+try:
+    import click.exceptions as _click_exc
+
+    _Abort += (_click_exc.Abort,)
+    _Exit += (_click_exc.Exit,)
+    _UsageProblem += (_click_exc.ClickException,)
+except ModuleNotFoundError:
+    pass
+
 
 app = typer.Typer(
     name="crossview",
@@ -109,7 +115,7 @@ def _run_app(argv: list[str] | None) -> int:
         typer.echo("crossview: aborted", err=True)
         return 130
     except _UsageProblem as exc:
-        message = exc.format_message().strip()
+        message = (exc.format_message() if hasattr(exc, "format_message") else str(exc)).strip()
         if message:  # empty when a group was called without a command: help is already shown
             typer.echo(f"crossview: error: {message.splitlines()[0]}", err=True)
         return 2
