@@ -183,3 +183,16 @@ def test_residual_mlp_map_starts_at_the_least_squares_map():
         hidden=(32,), epochs=1, learning_rate=1e-12, device="cpu", random_state=0, verbose=False
     ).fit(X, Y)
     np.testing.assert_allclose(m.predict(X), np.c_[X, np.ones(200)] @ lin, atol=1e-3)
+
+
+def test_skipgram_vectors_are_seeded_with_one_worker():
+    pytest.importorskip("gensim")
+    from crossview.embed.words import skipgram_vectors
+
+    sentences = [["cat", "eats", "fish"], ["dog", "eats", "meat"], ["car", "needs", "fuel"]] * 20
+    kw = dict(dim=8, window=2, min_count=1, epochs=2, workers=1, random_state=3, verbose=False)
+    a, b = skipgram_vectors(sentences, **kw), skipgram_vectors(sentences, **kw)
+    assert a.keys == b.keys and set(a.keys) == {w for s in sentences for w in s}
+    np.testing.assert_array_equal(a.vectors, b.vectors)
+    with pytest.raises(CrossviewError, match="occurs 50 or more times"):
+        skipgram_vectors(sentences, min_count=50, verbose=False)
