@@ -132,6 +132,27 @@ def prepare(folder: Path) -> dict:
     f["lonely"].write_text("set,category,cluster,f0\n0,a,0,1\n0,b,1,2\n1,a,0,1\n")
     f["header_only"] = folder / "header.csv"
     f["header_only"].write_text("set,category,cluster,f0\n")
+    from crossview.embed.vectors import Embedding, write_embedding
+
+    rng = np.random.default_rng(0)
+    f["emb_src"] = write_embedding(
+        Embedding([f"w{i}" for i in range(40)], rng.normal(size=(40, 4))), folder / "src.vec"
+    )
+    f["emb_tgt"] = write_embedding(
+        Embedding([f"n{i}" for i in range(40)], rng.normal(size=(40, 3))), folder / "tgt.vec"
+    )
+    f["emb_nokeys"] = folder / "nokeys.npy"
+    np.save(f["emb_nokeys"], rng.normal(size=(40, 3)))
+    f["dict"] = folder / "dict.txt"
+    f["dict"].write_text("".join(f"w{i} n{i}\n" for i in range(40)))
+    f["dict_bad"] = folder / "dict-bad.txt"
+    f["dict_bad"].write_text("w1 n1\nw2\n")
+    f["dict_disjoint"] = folder / "dict-disjoint.txt"
+    f["dict_disjoint"].write_text("x1 y1\nx2 y2\n")
+    f["edges_bad"] = folder / "graph.edges"
+    f["edges_bad"].write_text("a b\nb c 1.0 extra\n")
+    f["corpus"] = folder / "corpus.txt"
+    f["corpus"].write_text("the cat eats fish\n" * 3)
     f["out"] = folder / "out-model"
     f["out_npy"] = folder / "out.npy"
     f["out_txt"] = folder / "out.txt"
@@ -424,8 +445,70 @@ def api_cases() -> list[Case]:
             (),
             "accepted",
         ),
+        *_embedding_api_cases(),
     ]
     return cases
+
+
+def _embedding_api_cases() -> list[Case]:
+    from crossview.embed.align import align, split_by_source
+    from crossview.embed.self_learning import SelfLearningMap
+    from crossview.embed.vectors import Embedding, read_embedding
+    from crossview.evaluation.translation import translation_scores
+    from crossview.linear.rcsls import RCSLS
+
+    X, Y = views()
+    e = Embedding(["a", "b"], np.zeros((2, 2)))
+    return [
+        Case(
+            "api-embed-duplicate-keys",
+            "an embedding with a key twice",
+            lambda f: Embedding(["a", "a"], np.zeros((2, 2))),
+            ("'a'", "more than once"),
+        ),
+        Case(
+            "api-embed-npy-no-keys",
+            "a .npy embedding without its .keys.txt",
+            lambda f: read_embedding(f["emb_nokeys"]),
+            ("nokeys.keys.txt",),
+        ),
+        Case(
+            "api-align-disjoint",
+            "a dictionary none of whose keys are in the embeddings",
+            lambda f: align(e, e, [("x", "y")]),
+            ("none of the 1 dictionary pairs",),
+        ),
+        Case(
+            "api-split-too-few",
+            "splitting a dictionary of 2 source keys into 3 parts",
+            lambda f: split_by_source(align(e, e, [("a", "a"), ("b", "b")])),
+            ("cannot split 2 source keys into 3 parts",),
+        ),
+        Case(
+            "api-translation-gold-range",
+            "a gold target row beyond the targets",
+            lambda f: translation_scores(X[:2, :2], Y[:5, :2], [0, 7]),
+            ("within 0..4",),
+        ),
+        Case(
+            "api-self-learning-no-seeds",
+            "self-learning without seed pairs and without init='gromov'",
+            lambda f: SelfLearningMap(verbose=False).fit(X, Y),
+            ("no seed_pairs", "init='gromov'"),
+        ),
+        Case(
+            "api-self-learning-seed-range",
+            "a seed pair whose row is beyond the view",
+            lambda f: SelfLearningMap(verbose=False).fit(X, Y, np.array([[0, 0], [1, N]])),
+            ("out of range",),
+        ),
+        Case(
+            "api-rcsls-neighbors",
+            "RCSLS with n_neighbors=0",
+            _fit(RCSLS, X, Y, n_neighbors=0),
+            ("n_neighbors",),
+        ),
+    ]
 
 
 # ---------------------------------------------------------------- CLI cases
@@ -810,6 +893,81 @@ def cli_cases() -> list[Case]:
             "cluster predict with a paired model",
             cmd("cluster", "predict", "@cca", "--data", "@table", "--out", "@dir/p.csv"),
             ("not a set-clustering model",),
+        ),
+        Case(
+            "cli-map-unknown-mapper",
+            "map with an unknown mapper",
+            cmd(
+                "map",
+                "--source",
+                "@emb_src",
+                "--target",
+                "@emb_tgt",
+                "--dict",
+                "@dict",
+                "--method",
+                "procrustes,bogus",
+                "--out",
+                "@out",
+                "-q",
+            ),
+            ("unknown mapper 'bogus'",),
+            writes="out",
+        ),
+        Case(
+            "cli-map-disjoint-dict",
+            "map with a dictionary whose keys are in neither embedding",
+            cmd(
+                "map",
+                "--source",
+                "@emb_src",
+                "--target",
+                "@emb_tgt",
+                "--dict",
+                "@dict_disjoint",
+                "--out",
+                "@out",
+                "-q",
+            ),
+            ("none of the 2 dictionary pairs",),
+            writes="out",
+        ),
+        Case(
+            "cli-map-npy-no-keys",
+            "map with a .npy target that has no keys file",
+            cmd(
+                "map",
+                "--source",
+                "@emb_src",
+                "--target",
+                "@emb_nokeys",
+                "--dict",
+                "@dict",
+                "--out",
+                "@out",
+                "-q",
+            ),
+            ("keys.txt",),
+            writes="out",
+        ),
+        Case(
+            "cli-diagnose-bad-dict",
+            "diagnose with a dictionary line of one field",
+            cmd("diagnose", "@emb_src", "@emb_tgt", "--dict", "@dict_bad"),
+            ("dict-bad.txt", "line 2"),
+        ),
+        Case(
+            "cli-embed-words-suffix",
+            "embed words with an output name of unknown type",
+            cmd("embed", "words", "@corpus", "--out", "@dir/v.bin", "--method", "ppmi"),
+            ("v.bin",),
+        ),
+        Case(
+            "cli-embed-nodes-bad-line",
+            "embed nodes with an edge line of four fields",
+            cmd("embed", "nodes", "@edges_bad", "--out", "@out_txt", "-q"),
+            ("graph.edges", "line 2"),
+            writes="out_txt",
         ),
         Case(
             "cli-demo-out-file",

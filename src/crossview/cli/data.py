@@ -1,4 +1,4 @@
-"""CLI commands about data: `crossview data info FILE` and `crossview data fetch-mnist`."""
+"""CLI commands about data: `crossview data info FILE`, `crossview data fetch-mnist | fetch-wordnet`."""
 
 from __future__ import annotations
 
@@ -67,3 +67,27 @@ def fetch_mnist_cmd(
         logging.basicConfig(level=logging.INFO, format="%(message)s")
     where = fetch_mnist(data_dir, download=True, verbose=not quiet)
     typer.echo(f"MNIST verified: {where}")
+
+
+@data_app.command("fetch-wordnet")
+def fetch_wordnet_cmd(
+    data_dir: Optional[Path] = typer.Option(
+        None,
+        "--data-dir",
+        help="Folder to look in and download into (default: $CROSSVIEW_DATA, "
+        "then the user cache folder).",
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+):
+    """Find or download WordNet 3.0, verify it (checksums or synset counts), print its size."""
+    from ..datasets.wordnet import find_wordnet, load_wordnet
+
+    if not quiet:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+    wn = load_wordnet(data_dir, download=True, verbose=not quiet)
+    counts = wn.counts()
+    typer.echo(
+        f"WordNet 3.0 verified: {find_wordnet(data_dir)} ("
+        + ", ".join(f"{v:,} {k}" for k, v in counts.items())
+        + ")"
+    )
