@@ -62,8 +62,8 @@ def build_spaces(wn, folder: Path, wordllama: Path | None, timings: dict) -> dic
         lambda: node_vectors(
             Graph(adjacency, keys),
             dim=128,
-            n_walks=10,
-            walk_length=40,
+            n_walks=4,
+            walk_length=30,
             p=1.0,
             q=1.0,
             window=5,

@@ -196,3 +196,33 @@ def test_skipgram_vectors_are_seeded_with_one_worker():
     np.testing.assert_array_equal(a.vectors, b.vectors)
     with pytest.raises(CrossviewError, match="occurs 50 or more times"):
         skipgram_vectors(sentences, min_count=50, verbose=False)
+
+
+@pytest.mark.parametrize("method", ["ppmi", "skipgram"])
+def test_node_vectors_keep_the_two_karate_factions_apart(method):
+    if method == "skipgram":
+        pytest.importorskip("gensim")
+    import networkx as nx
+
+    from crossview.embed.nodes import node_vectors
+
+    G = nx.karate_club_graph()
+    emb = node_vectors(
+        G,
+        method=method,
+        dim=8,
+        n_walks=20,
+        walk_length=20,
+        window=3,
+        epochs=3,
+        workers=1,
+        random_state=0,
+        verbose=False,
+    )
+    assert sorted(emb.keys, key=int) == [str(v) for v in G.nodes]
+    V = emb.vectors / np.linalg.norm(emb.vectors, axis=1, keepdims=True)
+    club = np.array([G.nodes[int(k)]["club"] == "Mr. Hi" for k in emb.keys])
+    S = V @ V.T
+    same = S[club[:, None] == club[None, :]].mean()
+    other = S[club[:, None] != club[None, :]].mean()
+    assert same > other + 0.1
