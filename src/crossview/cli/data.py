@@ -1,4 +1,4 @@
-"""CLI commands about data: `crossview data info FILE`, `crossview data fetch-mnist | fetch-wordnet`."""
+"""CLI commands about data: `crossview data info`, `data fetch-mnist`, `data fetch-wordnet`."""
 
 from __future__ import annotations
 
