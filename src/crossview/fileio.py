@@ -7,6 +7,7 @@ Windows) but no helper; third-party ones (``atomicwrites``) are unmaintained.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -43,3 +44,12 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
 def write_json(path: str | os.PathLike, obj, **dumps_kwargs) -> Path:
     """Write ``obj`` as JSON to ``path`` atomically (``json.dumps`` options pass through)."""
     return write_text(path, json.dumps(obj, **dumps_kwargs) + "\n")
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes, as hex (read in 1 MiB blocks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

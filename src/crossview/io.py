@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import numpy as np
 
 from ._version import __version__
 from .exceptions import CrossviewError
-from .fileio import atomic_write, write_json
+from .fileio import atomic_write, sha256_file, write_json
 
 FORMAT_NAME = "crossview-model"
 FORMAT_VERSION = 1
@@ -77,18 +76,9 @@ def save_model(model, path) -> Path:
     }
     with atomic_write(path / WEIGHTS_FILE) as tmp:
         save_file(arrays, str(tmp), metadata={"format": FORMAT_NAME})
-        config["weights_sha256"] = _sha256(tmp)
+        config["weights_sha256"] = sha256_file(tmp)
     write_json(path / CONFIG_FILE, config, indent=2)
     return path
-
-
-def _sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, as hex."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_config(path) -> dict:
@@ -185,7 +175,7 @@ def load_model(path):
     if not w_path.is_file():
         raise CrossviewError(f"{path} has no {WEIGHTS_FILE}")
     expected = config.get("weights_sha256")
-    if expected is not None and _sha256(w_path) != expected.lower():
+    if expected is not None and sha256_file(w_path) != expected.lower():
         raise CrossviewError(
             f"{w_path} does not match the SHA-256 recorded in {CONFIG_FILE}: the weights are "
             "corrupt or were changed after saving"

@@ -66,9 +66,9 @@ def _root(
 
 
 def _register():
-    from . import cluster, data, models  # noqa: F401  (commands register themselves on `app`)
+    from . import cluster, data, embed, models  # noqa: F401  (commands register themselves on `app`)
 
-    for optional in ("evaluate", "demo", "benchmark", "embed"):
+    for optional in ("evaluate", "demo", "benchmark"):
         try:
             __import__(f"{__name__}.{optional}")
         except ModuleNotFoundError as exc:

@@ -15,6 +15,14 @@ from . import app
 data_app = typer.Typer(help="Inspect data files and fetch data sets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
+_DATA_DIR = typer.Option(
+    None,
+    "--data-dir",
+    help="Folder to look in and download into (default: $CROSSVIEW_DATA, then the user cache "
+    "folder).",
+)
+_QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
+
 
 @data_app.command("info")
 def info_cmd(
@@ -52,13 +60,8 @@ def info_cmd(
 
 @data_app.command("fetch-mnist")
 def fetch_mnist_cmd(
-    data_dir: Optional[Path] = typer.Option(
-        None,
-        "--data-dir",
-        help="Folder to look in and download into (default: $CROSSVIEW_DATA, "
-        "then the user cache folder).",
-    ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    data_dir: Optional[Path] = _DATA_DIR,
+    quiet: bool = _QUIET,
 ):
     """Find or download MNIST, verify it (checksums, shapes, label counts) and say where it is."""
     from ..datasets.mnist import fetch_mnist
@@ -71,13 +74,8 @@ def fetch_mnist_cmd(
 
 @data_app.command("fetch-wordnet")
 def fetch_wordnet_cmd(
-    data_dir: Optional[Path] = typer.Option(
-        None,
-        "--data-dir",
-        help="Folder to look in and download into (default: $CROSSVIEW_DATA, "
-        "then the user cache folder).",
-    ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    data_dir: Optional[Path] = _DATA_DIR,
+    quiet: bool = _QUIET,
 ):
     """Find or download WordNet 3.0, verify it (checksums or synset counts), print its size."""
     from ..datasets.wordnet import find_wordnet, load_wordnet

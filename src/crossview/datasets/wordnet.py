@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-import hashlib
 import http.client
 import logging
 import os
@@ -36,6 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..exceptions import CrossviewError
+from ..fileio import sha256_file
 from .mnist import search_dirs
 
 logger = logging.getLogger(__name__)
@@ -509,14 +509,6 @@ def _read_index(folder: Path, rows: dict[str, int]) -> dict[str, tuple[str, ...]
     return senses
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _check_wordnet30(wn: WordNet, where: object, note: str = "") -> None:
     """Raise unless ``wn`` has WordNet 3.0's synset counts per part of speech."""
     counts = wn._synset_counts()
@@ -592,7 +584,7 @@ def load_wordnet(
         return _download(dirs[0], URL, verbose)[1]
     logger.info("reading WordNet from %s", folder)
     wn = read_wordnet(folder, verbose=verbose)
-    if all(_sha256(folder / name) == SHA256[name] for name in REQUIRED_FILES):
+    if all(sha256_file(folder / name) == SHA256[name] for name in REQUIRED_FILES):
         logger.info("%s: sha256 of the WordNet files match the known copy", folder)
     else:
         _check_wordnet30(wn, folder, "; their sha256 differ from the known copy too")

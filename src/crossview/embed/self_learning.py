@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from ..base import check_params, check_view
+from ..evaluation.retrieval import _mean_topk_cosine
 from ..exceptions import CrossviewError
 from ..linear.procrustes import Procrustes
 
@@ -49,15 +50,9 @@ def _csls_best(A, B, k: int, keep: float, gen, chunk: int = 2048):
     import torch
 
     a, b = torch.from_numpy(A), torch.from_numpy(B)
-
-    def mean_topk(P, R):
-        out = torch.empty(P.shape[0])
-        for s in range(0, P.shape[0], chunk):
-            top = torch.topk(P[s : s + chunk] @ R.T, min(k, R.shape[0]))
-            out[s : s + chunk] = top.values.mean(1)
-        return out
-
-    r_a, r_b = mean_topk(a, b), mean_topk(b, a)
+    # CSLS's neighbourhood terms r_B(a) and r_A(b), by the retrieval module's chunked top-k
+    r_a = torch.from_numpy(_mean_topk_cosine(A, B, k, None))
+    r_b = torch.from_numpy(_mean_topk_cosine(B, A, k, None))
     fwd = torch.empty(a.shape[0], dtype=torch.int64)
     fwd_val = torch.empty(a.shape[0])
     bwd_val = torch.full((b.shape[0],), float("-inf"))

@@ -15,6 +15,7 @@ walks over a graph (:mod:`crossview.embed.nodes`), whose "tokens" are node indic
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -172,8 +173,6 @@ def skipgram_vectors(
             "skip-gram vectors need gensim: pip install 'crossview[embed]' (or use the "
             "dependency-free PPMI + SVD route, method='ppmi')"
         ) from None
-    import os
-
     sentences = [list(map(str, s)) for s in sentences]
     seed = int(np.random.default_rng(random_state).integers(2**31 - 1))
     model = Word2Vec(
