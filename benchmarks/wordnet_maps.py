@@ -78,7 +78,8 @@ def build_spaces(wn, folder: Path, wordllama: Path | None, timings: dict) -> dic
 
 
 def read_wordllama(wheel: Path, words: set[str]) -> Embedding:
-    """The WordLlama 256-d token table, whole-word tokens ("\u2581word") that are in ``words``."""
+    """The WordLlama 256-d token table, whole-word tokens ("\u2581word") that are in ``words``
+    (exactly, or else lowercased: "\u2581Paris" gives "paris" when there is no "\u2581paris")."""
     from safetensors.numpy import load
 
     with zipfile.ZipFile(wheel) as z:
@@ -87,12 +88,15 @@ def read_wordllama(wheel: Path, words: set[str]) -> Embedding:
         t_name = next(n for n in names if n.endswith("tokenizer_config.json"))
         table = next(iter(load(z.read(w_name)).values())).astype(np.float32)
         vocab = json.loads(z.read(t_name))["model"]["vocab"]
-    keys, rows = [], []
-    for token, idx in vocab.items():
-        if token.startswith("\u2581") and token[1:] in words and idx < table.shape[0]:
-            keys.append(token[1:])
-            rows.append(idx)
-    return Embedding(keys, table[np.asarray(rows)])
+    found: dict[str, int] = {}
+    whole = [(t[1:], i) for t, i in vocab.items() if t.startswith("\u2581") and i < table.shape[0]]
+    for word, idx in whole:
+        if word in words:
+            found[word] = idx
+    for word, idx in whole:
+        if word.lower() in words and word.lower() not in found:
+            found[word.lower()] = idx
+    return Embedding(list(found), table[np.asarray(list(found.values()))])
 
 
 def pool_scores(result, name, S, T, pool_rows):
@@ -194,6 +198,16 @@ def diagnostics(label, result, summary):
         f"\n### diagnostics {label} ({time.perf_counter() - t0:.0f} s)\n{rep.format()}", flush=True
     )
     summary[f"{label} diagnostics"] = rep.to_dict()
+    from crossview.embed.diagnostics import linear_verdict
+    from crossview.embed.workflow import LINEAR
+
+    val = {r["method"]: r["val_csls_p@1"] for r in result.rows}
+    lin = [v for m, v in val.items() if m in LINEAR]
+    non = [v for m, v in val.items() if m not in LINEAR]
+    if lin and non:
+        v = linear_verdict(max(lin), max(non))
+        print(v.verdict, flush=True)
+        summary[f"{label} linear verdict"] = v.verdict
 
 
 def main() -> None:
@@ -201,7 +215,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", default="docs/results/wordnet-maps")
     parser.add_argument("--wordllama", type=Path, default=None, help="the wordllama wheel")
-    parser.add_argument("--methods", default="procrustes,ridge,rcsls,cca,mlp,mlp-naive")
+    parser.add_argument("--methods", default="procrustes,ridge,rcsls,cca,mlp,mlp-naive,corrnet")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -218,8 +232,7 @@ def main() -> None:
         rb = run_pair("b-wordllama-node2vec", spaces["wordllama"], target, methods, out, summary)
         diagnostics("b", rb, summary)
         self_learning_curve("b", rb, (25, 100, 1000), summary)
-    linear = [m for m in methods if not m.startswith("mlp")]
-    rc = run_pair("c-skipgram-ppmi", spaces["skipgram"], spaces["ppmi"], linear, out, summary)
+    rc = run_pair("c-skipgram-ppmi", spaces["skipgram"], spaces["ppmi"], methods, out, summary)
     diagnostics("c", rc, summary)
     self_learning_curve("c", rc, (25, 100, 1000), summary)
     summary["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

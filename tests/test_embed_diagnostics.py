@@ -11,6 +11,7 @@ from crossview.embed.diagnostics import (
     eigenvector_similarity,
     isomorphism_report,
     knn_graph_isomorphic,
+    linear_probe,
     linear_verdict,
     neighbor_overlap,
     relational_similarity,
@@ -212,8 +213,9 @@ def test_report_verdict_tells_the_three_cases_apart(X):
     some = isomorphism_report(X, noisy_rotation(X, 4.0), **kw)
     none = isomorphism_report(X, shuffled_control(X, random_state=9), **kw)
     assert near.verdict.startswith("the spaces are nearly isomorphic")
-    assert "linear (orthogonal) map should work" in near.verdict
+    assert "a linear map should work well" in near.verdict
     assert some.verdict.startswith("the spaces share some structure")
+    assert "expect low precision" in some.verdict
     assert none.verdict.startswith("no measurable relation")
     assert "dictionary pairs" in none.verdict
     for rep in (near, some, none):
@@ -222,6 +224,9 @@ def test_report_verdict_tells_the_three_cases_apart(X):
         assert rep.rotated.eigenvector.score == pytest.approx(0.0, abs=1e-8)
         assert rep.rotated.isomorphism.fraction_isomorphic == 1.0
         assert abs(rep.shuffled.relational.pearson) < 0.05
+        assert rep.rotated.probe.p_at_1 == 1.0  # an orthogonal map recovers a rotation
+        assert rep.shuffled.probe.p_at_10 < 0.2
+    assert near.pair.probe.p_at_1 > 0.9 and none.pair.probe.p_at_10 < 0.2
     assert near.relational_position > some.relational_position > none.relational_position
     assert some.relational_position > 0 and abs(none.relational_position) < 0.05
 
@@ -235,7 +240,8 @@ def test_report_is_seeded_and_prints(X):
     assert d["verdict"] == rep.verdict and d["dims"] == [DIM, DIM]
     text = rep.format()
     pieces = ["X vs Y", "Y vs rotated Y", "X vs shuffled Y", "relational similarity"]
-    pieces += ["neighbour overlap", "eigenvector similarity", "VF2", rep.verdict]
+    pieces += ["neighbour overlap", "eigenvector similarity", "VF2", "held-out orthogonal map"]
+    pieces += [rep.verdict]
     for piece in pieces:
         assert piece in text
     assert f"{rep.pair.relational.pearson:.3f}" in text
@@ -293,3 +299,15 @@ def test_bad_input_raises_one_line_errors(X):
         relational_similarity(X[:5], np.ones((5, 3)))
     with pytest.raises(CrossviewError, match=r"fraction in \[0, 1\]"):
         linear_verdict(45.0, 50.0)
+
+
+def test_linear_probe_finds_a_rotation_and_not_a_shuffle(X):
+    """Known answers: a rotated copy is recovered exactly; a shuffled dictionary is at chance."""
+    rot = linear_probe(X, rotated_control(X, random_state=1), random_state=0)
+    assert rot.p_at_1 == 1.0 and rot.p_at_10 == 1.0
+    assert rot.n_candidates == X.shape[0] - X.shape[0] // 2
+    shuf = linear_probe(X, shuffled_control(X, random_state=2), random_state=0)
+    assert shuf.p_at_10 < 0.2
+    assert linear_probe(X, X, random_state=3) == linear_probe(X, X, random_state=3)
+    with pytest.raises(CrossviewError, match="rows"):
+        linear_probe(X[:3], X[:3])

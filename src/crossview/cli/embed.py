@@ -136,7 +136,7 @@ def map_cmd(
     method: str = typer.Option(
         "procrustes,rcsls,ridge",
         "--method",
-        help="Comma-separated mappers: procrustes, ridge, rcsls, cca, mlp, mlp-naive.",
+        help="Comma-separated mappers: procrustes, ridge, rcsls, cca, mlp, mlp-naive, corrnet.",
     ),
     seed_pairs: Optional[int] = typer.Option(
         None, "--seed-pairs", help="Self-learning from this many training pairs."

@@ -82,6 +82,23 @@ def cosine_distance(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8)
     return (1.0 - torch.nn.functional.cosine_similarity(pred, target, dim=1, eps=eps)).mean()
 
 
+@full_precision
+def info_nce(pred: torch.Tensor, target: torch.Tensor, temperature: float = 0.05) -> torch.Tensor:
+    """In-batch contrastive loss: each row's own target against the batch's other targets.
+
+    InfoNCE (van den Oord et al. 2018, "Representation learning with contrastive predictive
+    coding", eq. 4), the image-to-text half of CLIP's loss (Radford et al. 2021): with unit rows
+    ``p_i`` of ``pred`` and ``t_j`` of ``target``, the mean over rows i of
+    ``-log softmax_j(p_i . t_j / temperature)[i]``. It rewards ranking the right target first
+    by cosine, the criterion retrieval is scored on, where a cosine or squared-error loss only
+    pulls each row towards its target and leaves hubs in place.
+    """
+    p = torch.nn.functional.normalize(pred, dim=1)
+    t = torch.nn.functional.normalize(target, dim=1)
+    logits = p @ t.T / temperature
+    return torch.nn.functional.cross_entropy(logits, torch.arange(p.shape[0], device=p.device))
+
+
 class _InvSqrtm(torch.autograd.Function):
     """Symmetric inverse square root ``A^{-1/2} = V diag(lam^{-1/2}) V^T`` with a stable gradient.
 

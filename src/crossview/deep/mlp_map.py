@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+from numbers import Real
+
 import numpy as np
 import torch
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from torch import nn
 
 from .estimator import TRAIN_PARAM_CONSTRAINTS, DeepTwoViewModel
-from .losses import cosine_distance, mae, mse
+from .losses import cosine_distance, info_nce, mae, mse
 from .nets import SIZES, as_sizes, mlp
 from .nets import activation as activation_layer
 
-LOSSES = {"mse": mse, "cosine": cosine_distance, "mae": mae}
+LOSSES = {"mse": mse, "cosine": cosine_distance, "mae": mae, "contrastive": info_nce}
 
 
 class _Direction(nn.Module):
@@ -53,13 +56,24 @@ class _MapNet(nn.Module):
     """One map X -> Y (and one Y -> X when bidirectional), each trained on its own loss term."""
 
     def __init__(
-        self, n_x, n_y, hidden, activation, output_activation, loss, bidirectional, residual
+        self,
+        n_x,
+        n_y,
+        hidden,
+        activation,
+        output_activation,
+        loss,
+        bidirectional,
+        residual,
+        temperature=0.05,
     ):
         super().__init__()
         args = (hidden, activation, output_activation, residual)
         self.x_to_y = _Direction(n_x, n_y, *args)
         self.y_to_x = _Direction(n_y, n_x, *args) if bidirectional else None
         self.loss_fn = LOSSES[loss]
+        if loss == "contrastive":
+            self.loss_fn = functools.partial(info_nce, temperature=float(temperature))
 
     def forward(self, x, y):
         terms = {"x_to_y": self.loss_fn(self.x_to_y(x), y)}
@@ -111,10 +125,14 @@ class MLPMap(DeepTwoViewModel):
         Hidden activation.
     output_activation : str or None, default=None
         None for unbounded outputs; "tanh" for targets in (-1, 1), "sigmoid" for (0, 1).
-    loss : {"mse", "cosine", "mae"}, default="mse"
+    loss : {"mse", "cosine", "mae", "contrastive"}, default="mse"
         Squared error (summed over features, averaged over rows), cosine distance
-        ``1 - cos(f(x), y)`` (averaged over rows), or absolute error (summed over features,
-        averaged over rows).
+        ``1 - cos(f(x), y)`` (averaged over rows), absolute error (summed over features,
+        averaged over rows), or the in-batch contrastive loss InfoNCE
+        (:func:`~crossview.deep.losses.info_nce`: each row's target against the other targets
+        of its batch, by cosine; for retrieval, where larger batches give more negatives).
+    temperature : float, default=0.05
+        Temperature of ``loss="contrastive"`` (ignored by the other losses).
     bidirectional : bool, default=False
         Also learn the map Y -> X (a second network, trained with the same loss), which
         :meth:`predict_x` needs.
@@ -173,6 +191,7 @@ class MLPMap(DeepTwoViewModel):
         "loss": [StrOptions(set(LOSSES))],
         "bidirectional": ["boolean"],
         "residual": ["boolean"],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -183,6 +202,7 @@ class MLPMap(DeepTwoViewModel):
         loss="mse",
         bidirectional=False,
         residual=True,
+        temperature=0.05,
         epochs=100,
         batch_size=128,
         optimizer="adam",
@@ -203,6 +223,7 @@ class MLPMap(DeepTwoViewModel):
         self.loss = loss
         self.bidirectional = bidirectional
         self.residual = residual
+        self.temperature = temperature
         self.epochs = epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
@@ -227,6 +248,7 @@ class MLPMap(DeepTwoViewModel):
             self.loss,
             bool(self.bidirectional),
             bool(self.residual),
+            float(self.temperature),
         )
 
     def _before_fit(self, X, Y):

@@ -17,6 +17,9 @@ not work:
   pairing: a shuffled dictionary scores the same as the true one.
 - :func:`knn_graph_isomorphic`: exact isomorphism tests (VF2, Cordella et al. 2004) of the
   k-NN graphs of small samples of dictionary rows.
+- :func:`linear_probe`: the precision of an orthogonal map fitted on half of the pairs at
+  finding the other half's partners, the measure the verdict's expectation of precision rests
+  on (the geometry measures above can sit low for spaces a map still aligns well).
 
 :func:`isomorphism_report` runs them all on (X, Y) and on two controls, Y against a rotated copy
 of itself (:func:`rotated_control`, perfectly isomorphic) and X against a shuffled dictionary
@@ -51,6 +54,7 @@ __all__ = [
     "EigenvectorSimilarity",
     "GraphIsomorphism",
     "IsomorphismReport",
+    "LinearProbe",
     "LinearVerdict",
     "NeighborOverlap",
     "RelationalSimilarity",
@@ -58,6 +62,7 @@ __all__ = [
     "eigenvector_similarity",
     "isomorphism_report",
     "knn_graph_isomorphic",
+    "linear_probe",
     "linear_verdict",
     "neighbor_overlap",
     "relational_similarity",
@@ -75,6 +80,9 @@ _VF2_MAX_STEPS = 100_000
 _PAIR_CHUNK = 16384
 #: verdict thresholds on the position of the relational similarity between the controls
 _NEAR, _LARGELY = 0.8, 0.4
+#: verdict thresholds on the held-out orthogonal probe: P@1 for "works well", P@10 for "part"
+#: (P@10 also at least 5 times chance)
+_PROBE_GOOD, _PROBE_SOME = 0.5, 0.2
 #: a measure is "above chance" when it beats the shuffled dictionaries' mean by this many sds
 #: (with 10 shuffles and two measures, about 1 unrelated pair in 300 is called related)
 _N_SD = 4.0
@@ -523,6 +531,50 @@ def shuffled_control(Y, random_state=None) -> np.ndarray:
     return Ya[_rng(random_state).permutation(Ya.shape[0])]
 
 
+# ------------------------------------------------------------ a held-out orthogonal probe
+
+
+@dataclass(frozen=True)
+class LinearProbe:
+    """How well an orthogonal map fitted on half of the pairs retrieves the other half.
+
+    The isomorphism measures above look at each space's own geometry; two spaces can differ in
+    their local neighbourhoods and still be mapped well (each item keeps its partner closest
+    even when its neighbours move). This probe measures that directly: Procrustes with
+    unit/center/unit normalisation is fitted on a random half of the paired rows, and each
+    row of the other half looks for its partner among that half's ``n_candidates`` mapped
+    rows by CSLS. ``p_at_1`` / ``p_at_10`` are the fractions found at rank 1 / within 10;
+    chance is ``1 / n_candidates`` and ``10 / n_candidates``.
+    """
+
+    p_at_1: float
+    p_at_10: float
+    n_candidates: int
+
+
+def _probe(X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> LinearProbe:
+    from ..evaluation.retrieval import retrieval_precision
+    from ..linear.procrustes import Procrustes
+
+    order = rng.permutation(X.shape[0])
+    half = X.shape[0] // 2
+    fit, test = order[:half], order[half:]
+    model = Procrustes().fit(X[fit], Y[fit])
+    p = retrieval_precision(
+        model.transform(X[test]), model.transform_y(Y[test]), k=(1, 10), method="csls"
+    )
+    return LinearProbe(p_at_1=p[1], p_at_10=p[10], n_candidates=int(test.size))
+
+
+def linear_probe(X, Y, *, random_state=None) -> LinearProbe:
+    """Fit an orthogonal map on half of the paired rows and retrieve the other half (LinearProbe).
+
+    X (n, dx) and Y (n, dy): row i of X is paired with row i of Y; n >= 4.
+    """
+    Xa, Ya = _check_pair(X, Y, 4, "a probe")
+    return _probe(Xa, Ya, _rng(random_state))
+
+
 # ------------------------------------------------------------------------------ the report
 
 
@@ -534,6 +586,7 @@ class SpaceComparison:
     overlap: NeighborOverlap
     eigenvector: EigenvectorSimilarity
     isomorphism: GraphIsomorphism
+    probe: LinearProbe
 
 
 @dataclass(frozen=True)
@@ -548,12 +601,16 @@ class IsomorphismReport:
     1 = as good as a rotation. ``relational_null`` and ``overlap_null`` are the mean and the
     standard deviation of those measures over ``n_shuffles`` further shuffled dictionaries.
 
-    The verdict, in order:
+    The verdict names the structure (relational position >= 0.8: nearly isomorphic; >= 0.4:
+    largely isomorphic; relational similarity or neighbour overlap more than 4 sds above its
+    mean over the shuffled dictionaries: some shared structure) and sets the expectation of
+    precision from the held-out orthogonal probe (:class:`LinearProbe`), in order:
 
-    - relational position >= 0.8: nearly isomorphic, a linear (orthogonal) map should work;
-    - relational position >= 0.4: largely isomorphic, a linear map should find many pairs;
-    - relational similarity or neighbour overlap more than 4 sds above its mean over the
-      shuffled dictionaries: some shared structure, expect low precision from any map;
+    - probe P@1 >= 0.5: a linear map should work well;
+    - probe P@10 >= 0.2 (and >= 5 times chance): a linear map finds part of the pairs,
+      expect moderate precision;
+    - some structure, or probe P@10 more than 4 binomial sds above chance: expect low
+      precision from any map;
     - otherwise: no measurable relation, check the dictionary.
     """
 
@@ -595,8 +652,13 @@ class IsomorphismReport:
                 [c.isomorphism.fraction_isomorphic for c in cols],
             ),
             ("VF2 identity is an isomorphism", [c.isomorphism.fraction_identity for c in cols]),
+            (
+                f"held-out orthogonal map CSLS P@1 ({self.pair.probe.n_candidates} candidates)",
+                [c.probe.p_at_1 for c in cols],
+            ),
+            ("held-out orthogonal map CSLS P@10", [c.probe.p_at_10 for c in cols]),
         ]
-        width = 40
+        width = 52
         head = ["X vs Y", "Y vs rotated Y", "X vs shuffled Y"]
         lines = [
             f"isomorphism of X ({self.n_rows} x {self.dims[0]}) and Y ({self.n_rows} x "
@@ -658,27 +720,42 @@ def _verdict(
 ) -> str:
     r = (pair.relational.pearson, rotated.relational.pearson, shuffled.relational.pearson)
     o = (pair.overlap.mean_overlap, rotated.overlap.mean_overlap, shuffled.overlap.mean_overlap)
+    pr = pair.probe
     f = _two_decimals
     numbers = (
         f"relational similarity {f(r[0])} against {f(r[1])} for a rotated copy and "
         f"{f(r[2])} for a shuffled dictionary; neighbour overlap {f(o[0])} against "
-        f"{f(o[1])} and {f(o[2])}"
+        f"{f(o[1])} and {f(o[2])}; an orthogonal map fitted on half of the pairs finds "
+        f"{100 * pr.p_at_1:.0f}% of the other half's partners first and {100 * pr.p_at_10:.0f}% "
+        f"in the top 10 among {pr.n_candidates}"
     )
     if p_rel >= _NEAR:
+        structure = "the spaces are nearly isomorphic"
+    elif p_rel >= _LARGELY:
+        structure = "the spaces are largely isomorphic"
+    elif r[0] > rel_null[0] + _N_SD * rel_null[1] or o[0] > ovl_null[0] + _N_SD * ovl_null[1]:
+        structure = "the spaces share some structure"
+    else:
+        structure = None
+    chance = min(1.0, 10.0 / pr.n_candidates)
+    probe_above = pr.p_at_10 > chance + _N_SD * np.sqrt(chance * (1 - chance) / pr.n_candidates)
+    if pr.p_at_1 >= _PROBE_GOOD:
         return (
-            f"the spaces are nearly isomorphic ({numbers}): a linear (orthogonal) map should work"
+            f"{structure or 'the spaces differ in their geometry'}, and a linear map aligns "
+            f"them ({numbers}): a linear map should work well; compare it with a non-linear "
+            "one with linear_verdict"
         )
-    if p_rel >= _LARGELY:
+    if pr.p_at_10 >= max(_PROBE_SOME, 5 * chance):
         return (
-            f"the spaces are largely isomorphic ({numbers}): a linear (orthogonal) map should "
-            "find many pairs; try a non-linear map too and compare them with linear_verdict"
+            f"{structure or 'the spaces differ in their geometry'}, and a linear map finds "
+            f"part of the pairs ({numbers}): expect moderate precision; try RCSLS and a "
+            "non-linear map and compare them with linear_verdict"
         )
-    above_rel = r[0] > rel_null[0] + _N_SD * rel_null[1]
-    above_ovl = o[0] > ovl_null[0] + _N_SD * ovl_null[1]
-    if above_rel or above_ovl:
+    if structure is not None or probe_above:
         return (
-            f"the spaces share some structure ({numbers}): expect low precision from any map; "
-            "better embeddings or a non-linear map may help"
+            f"{structure or 'the spaces share a little structure'}, but a linear map finds few "
+            f"pairs ({numbers}): expect low precision from any map; more pairs, better "
+            "embeddings or a non-linear map may help"
         )
     return (
         f"no measurable relation ({numbers}): check that the dictionary pairs are right "
@@ -742,7 +819,8 @@ def isomorphism_report(
         f"n_neighbors={n_neighbors}, vf2_items={vf2_items}",
     )
     n = Xa.shape[0]
-    rot_rng, shuf_rng, pair_rng, vf2_rng, null_rng = _rng(random_state).spawn(5)
+    rot_rng, shuf_rng, pair_rng, vf2_rng, null_rng, probe_rng = _rng(random_state).spawn(6)
+    probe_seed = int(probe_rng.integers(2**63))  # the same halves for every comparison
     vf2_seed = int(vf2_rng.integers(2**63))  # the same row samples for every comparison
     views = {"X": Xa, "Y": Ya, "rotated": rotated_control(Ya, rot_rng)}
     perm = shuf_rng.permutation(n)
@@ -778,6 +856,7 @@ def isomorphism_report(
                 _VF2_MAX_STEPS,
                 _rng(vf2_seed),
             ),
+            probe=_probe(views[a], views[b], _rng(probe_seed)),
         )
 
     pair, rotated, shuffled = compare("X", "Y"), compare("Y", "rotated"), compare("X", "shuffled")

@@ -111,7 +111,7 @@ class SelfLearningMap(BaseEstimator):
         The map fitted each round, any crossview paired estimator with ``transform`` and
         ``transform_y``; None: ``Procrustes()`` (orthogonal, with unit/center/unit
         normalisation).
-    vocabulary_size : int, default=20000
+    vocabulary_size : int, default=10000
         Rows of each space (the first ones, e.g. the most frequent words) among which the
         dictionary is induced.
     csls_k : int, default=10
@@ -168,7 +168,7 @@ class SelfLearningMap(BaseEstimator):
     def __init__(
         self,
         mapper=None,
-        vocabulary_size=20000,
+        vocabulary_size=10000,
         csls_k=10,
         directions="both",
         keep_prob=0.1,

@@ -29,11 +29,18 @@ _STEPS = ("unit", "center", "unit")
 LINEAR = ("procrustes", "ridge", "rcsls", "cca")
 
 
-def make_mapper(name: str, dx: int, dy: int, random_state=None, verbose: bool = False):
+def make_mapper(
+    name: str, dx: int, dy: int, random_state=None, verbose: bool = False, n_rows: int | None = None
+):
     """A mapper by name with the settings this workflow uses (all the library's own defaults
     where they fit): "procrustes", "ridge", "rcsls", "cca", "mlp" (the tuned MLP: hidden
-    width above both dimensions, ReLU, cosine loss, residual linear path), "mlp-naive" (one
-    tanh hidden layer of 128, MAE loss, no residual path: the usual first attempt)."""
+    width twice the larger dimension, ReLU, the in-batch contrastive loss over batches of
+    1024, residual linear path, weight decay, 20 epochs), "mlp-naive" (one tanh hidden layer
+    of 128, MAE loss, no residual path: the usual first attempt), "corrnet" (a common
+    representation of both spaces, scored by its translation X -> Y). The settings and the
+    runs that chose them are in docs/benchmarks.md (embedding maps). ``n_rows``: the number of
+    training pairs, which caps the deep mappers' batch sizes (None: no cap)."""
+    from ..deep.corrnet import CorrNet
     from ..deep.mlp_map import MLPMap
     from ..linear.cca import CCA
     from ..linear.procrustes import Procrustes
@@ -41,6 +48,10 @@ def make_mapper(name: str, dx: int, dy: int, random_state=None, verbose: bool = 
     from ..linear.ridge_map import RidgeMap
 
     width = 2 * max(dx, dy)
+
+    def batch(size: int) -> int:
+        return size if n_rows is None else max(2, min(size, int(n_rows)))
+
     makers = {
         "procrustes": lambda: Procrustes(),
         "ridge": lambda: RidgeMap(alphas=np.logspace(-3, 3, 13)),
@@ -48,10 +59,12 @@ def make_mapper(name: str, dx: int, dy: int, random_state=None, verbose: bool = 
         "cca": lambda: CCA(n_components=min(dx, dy), alpha=1e-3),
         "mlp": lambda: MLPMap(
             hidden=(width,),
-            loss="cosine",
+            loss="contrastive",
+            temperature=0.1,
             residual=True,
-            epochs=50,
-            weight_decay=1e-4,
+            epochs=20,
+            batch_size=batch(1024),
+            weight_decay=1e-3,
             random_state=random_state,
             verbose=verbose,
         ),
@@ -61,6 +74,17 @@ def make_mapper(name: str, dx: int, dy: int, random_state=None, verbose: bool = 
             loss="mae",
             residual=False,
             epochs=50,
+            batch_size=batch(128),
+            random_state=random_state,
+            verbose=verbose,
+        ),
+        "corrnet": lambda: CorrNet(
+            n_components=min(dx, dy),
+            x_hidden=(width,),
+            view_activation=None,
+            lam=0.1,
+            epochs=30,
+            batch_size=batch(256),
             random_state=random_state,
             verbose=verbose,
         ),
@@ -70,7 +94,10 @@ def make_mapper(name: str, dx: int, dy: int, random_state=None, verbose: bool = 
     return makers[name]()
 
 
-MAPPERS = ("procrustes", "ridge", "rcsls", "cca", "mlp", "mlp-naive")
+MAPPERS = ("procrustes", "ridge", "rcsls", "cca", "mlp", "mlp-naive", "corrnet")
+#: mappers scored by their translation into the target space (``predict``) rather than by
+#: their shared space (``transform`` / ``transform_y``)
+TRANSLATE = ("corrnet",)
 
 
 def normalize_space(vectors: np.ndarray) -> np.ndarray:
@@ -101,17 +128,28 @@ class MapResult:
 
 
 def evaluate_mapper(
-    model, S: np.ndarray, T: np.ndarray, part: Alignment, ks=(1, 10, 100), csls_pool=None
+    model,
+    S: np.ndarray,
+    T: np.ndarray,
+    part: Alignment,
+    ks=(1, 10, 100),
+    csls_pool=None,
+    space: str = "shared",
 ) -> dict:
     """Scores of a fitted mapper on one split: P@k for NN and CSLS, median rank, mean cosine.
 
     Queries are the split's distinct source rows of ``S``; every row of ``T`` is a candidate;
     CSLS's hubness term for targets uses ``csls_pool`` mapped source rows (default all of S).
+    ``space="shared"`` compares ``transform`` of the sources with ``transform_y`` of the
+    targets; ``"target"`` compares ``predict`` of the sources with the targets themselves.
     """
+    if space not in ("shared", "target"):
+        raise CrossviewError(f"space must be 'shared' or 'target'; got {space!r}")
     rows, gold = part.gold()
-    Zq = model.transform(S[rows])
-    Zt = model.transform_y(T)
-    pool = model.transform(S if csls_pool is None else S[csls_pool])
+    to_target = model.predict if space == "target" else model.transform
+    Zq = to_target(S[rows])
+    Zt = T if space == "target" else model.transform_y(T)
+    pool = to_target(S if csls_pool is None else S[csls_pool])
     out = {}
     for method in ("nn", "csls"):
         sc = translation_scores(Zq, Zt, gold, k=ks, method=method, source_pool=pool)
@@ -159,7 +197,8 @@ def map_spaces(
     pool = np.arange(min(int(csls_pool), S.shape[0]))
     X, Y = S[train.source_rows], T[train.target_rows]
     for name in methods:
-        model = make_mapper(name, S.shape[1], T.shape[1], random_state, verbose)
+        n_fit = train.n_covered if seed_pairs is None else int(seed_pairs)
+        model = make_mapper(name, S.shape[1], T.shape[1], random_state, verbose, n_fit)
         t0 = time.perf_counter()
         if seed_pairs is None:
             model.fit(X, Y)
@@ -179,7 +218,7 @@ def map_spaces(
         t0 = time.perf_counter()
         row = {"method": name, "fit_s": fit_s}
         for split_name, part in (("val", val), ("test", test)):
-            scores = evaluate_mapper(model, S, T, part, ks, pool)
+            scores = evaluate_mapper(model, S, T, part, ks, pool, _space(name, seed_pairs))
             row.update({f"{split_name}_{k}": v for k, v in scores.items()})
         row["eval_s"] = (time.perf_counter() - t0) / 2
         result.rows.append(row)
@@ -188,6 +227,12 @@ def map_spaces(
     result.normalized = (S, T)
     result.splits = (train, val, test)
     return result
+
+
+def _space(name: str, seed_pairs) -> str:
+    """Where a mapper is scored: its translation (``TRANSLATE``, unless self-learning wraps
+    it, which keeps the shared space) or its shared space."""
+    return "target" if name in TRANSLATE and seed_pairs is None else "shared"
 
 
 def mapped_vectors(model, source: Embedding) -> Embedding:
