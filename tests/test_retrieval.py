@@ -119,3 +119,45 @@ def test_evaluate_codes_reports_everything(rng):
     assert res["transfer_x_to_y"] == 100.0 and set(res["retrieval_x_to_y"]) == {1, 5, 10}
     narrow = evaluate_codes(Zx, Zy[:, :2])
     assert set(narrow) == {"n_samples", "n_components_x", "n_components_y", "canonical_sum_corr"}
+
+
+def test_faiss_backend_matches_numpy(rng):
+    """faiss's exact index gives the same neighbours, CSLS terms and scores as NumPy."""
+    pytest.importorskip("faiss")
+    from crossview.evaluation.translation import translation_scores
+
+    Zq, Zb = rng.normal(size=(60, 8)), rng.normal(size=(90, 8))
+    for method in ("nn", "csls"):
+        np.testing.assert_array_equal(
+            nearest(Zq, Zb, k=5, method=method, backend="faiss"),
+            nearest(Zq, Zb, k=5, method=method, backend="numpy"),
+        )
+    Zy = Zq + 0.5 * rng.normal(size=Zq.shape)
+    for backend in ("faiss", "auto"):
+        assert retrieval_precision(Zq, Zy, method="csls", backend=backend) == pytest.approx(
+            retrieval_precision(Zq, Zy, method="csls", backend="numpy")
+        )
+    gold = list(rng.integers(0, 90, size=60))
+    assert translation_scores(Zq, Zb, gold, backend="faiss") == pytest.approx(
+        translation_scores(Zq, Zb, gold, backend="numpy")
+    )
+
+
+def test_backend_errors(rng, monkeypatch):
+    Z = rng.normal(size=(10, 3))
+    with pytest.raises(CrossviewError, match="unknown backend"):
+        nearest(Z, Z, backend="annoy")
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_faiss(name, *args, **kwargs):
+        if name == "faiss":
+            raise ImportError("no faiss here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_faiss)
+    with pytest.raises(CrossviewError, match="pip install faiss-cpu"):
+        nearest(Z, Z, backend="faiss")
+    # "auto" falls back to NumPy without faiss
+    assert nearest(Z, Z, k=1, backend="auto")[:, 0].tolist() == list(range(10))

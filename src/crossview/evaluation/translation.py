@@ -15,7 +15,7 @@ import numpy as np
 
 from ..base import check_view
 from ..exceptions import CrossviewError
-from .retrieval import _chunks, _mean_topk_cosine, _unit_rows
+from .retrieval import _chunks, _faiss, _mean_topk_cosine, _unit_rows
 
 
 def translation_scores(
@@ -28,6 +28,7 @@ def translation_scores(
     csls_k: int = 10,
     source_pool=None,
     chunk_size: int | None = None,
+    backend: str = "auto",
 ) -> dict[str, float]:
     """Return P@k, median and mean reciprocal rank and the mean gold cosine of mapped queries.
 
@@ -36,7 +37,9 @@ def translation_scores(
     ``source_pool`` (m, d): the mapped source vectors whose neighbourhoods give CSLS's hubness
     term of each target, ``r_S(y)`` (default: the queries; MUSE uses the whole mapped source
     vocabulary). Keys: ``p@K`` for each K, ``median_rank``, ``mrr`` and ``mean_cosine`` (the
-    cosine of each query to its nearest gold target, averaged).
+    cosine of each query to its nearest gold target, averaged). ``backend`` does CSLS's
+    neighbourhood terms: "numpy", "faiss" or "auto" (faiss when installed), see
+    :mod:`crossview.evaluation.retrieval`.
     """
     Q = _unit_rows(check_view(mapped, "mapped"))
     T = _unit_rows(check_view(targets, "targets"))
@@ -55,14 +58,15 @@ def translation_scores(
     ks = sorted({int(v) for v in np.atleast_1d(k)})
     if not ks or ks[0] < 1:
         raise CrossviewError(f"k must be positive integers; got {k!r}")
+    _faiss(backend)  # a clear error for an unknown backend, or faiss asked for and missing
     if method not in ("nn", "csls"):
         raise CrossviewError(f"unknown retrieval method {method!r}; expected 'nn' or 'csls'")
     if method == "csls":
         P = Q if source_pool is None else _unit_rows(check_view(source_pool, "source_pool"))
         if P.shape[1] != T.shape[1]:
             raise CrossviewError("source_pool must be in the target space, like mapped")
-        r_t = _mean_topk_cosine(Q, T, int(csls_k), chunk_size)  # r_T(x) per query
-        r_s = _mean_topk_cosine(T, P, int(csls_k), chunk_size)  # r_S(y) per target
+        r_t = _mean_topk_cosine(Q, T, int(csls_k), chunk_size, backend)  # r_T(x) per query
+        r_s = _mean_topk_cosine(T, P, int(csls_k), chunk_size, backend)  # r_S(y) per target
 
     sizes = np.fromiter((g.size for g in gold), dtype=np.int64, count=len(gold))
     flat_t = np.concatenate(gold)
