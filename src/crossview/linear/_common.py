@@ -76,6 +76,23 @@ class StreamingMoments:
             self.means[k] = self.means[k] + d * (b / n_new)
         self.n = n_new
 
+    def merge(self, other: StreamingMoments) -> None:
+        """Add the rows summarised by ``other`` (same sizes and pairs): Chan et al.'s pairwise
+        update, so moments computed on separate chunks (e.g. Dask blocks) combine exactly."""
+        if other.n == 0:
+            return
+        if self.n == 0:
+            self.n, self.means = other.n, [m.copy() for m in other.means]
+            self.scatter = {p: S.copy() for p, S in other.scatter.items()}
+            return
+        n = self.n + other.n
+        deltas = [mb - ma for ma, mb in zip(self.means, other.means)]
+        w = self.n * other.n / n
+        for (i, j), S in self.scatter.items():
+            S += other.scatter[(i, j)] + w * np.outer(deltas[i], deltas[j])
+        self.means = [m + d * (other.n / n) for m, d in zip(self.means, deltas)]
+        self.n = n
+
     def add_rows(self, arrays) -> None:
         """Add any number of rows (one array per block, same rows), in float64 chunks of at most
         :data:`BLOCK_ROWS` rows."""
@@ -113,6 +130,94 @@ class StreamingMoments:
         for i, j in acc.pairs:
             acc.scatter[(i, j)] = np.array(arrays[f"{prefix}scatter{i}{j}"], dtype=np.float64)
         return acc
+
+
+def is_dask(A) -> bool:
+    """Whether ``A`` is a Dask array (checked without importing Dask)."""
+    return type(A).__module__.split(".")[0] == "dask" and hasattr(A, "to_delayed")
+
+
+def _chunk_moments(sizes, pairs, *blocks) -> StreamingMoments:
+    """The moments of one chunk of rows (one NumPy block per view); runs on a Dask worker."""
+    acc = StreamingMoments(sizes, pairs)
+    acc.add_rows(tuple(np.asarray(B, dtype=np.float64) for B in blocks))
+    return acc
+
+
+def check_dask_views(arrays, names=("X", "Y")) -> None:
+    """2-D, numeric, and the same known number of rows, or a CrossviewError naming the view."""
+    for name, A in zip(names, arrays):
+        if A.ndim != 2:
+            raise CrossviewError(f"view {name} must be 2-D (rows x features); got shape {A.shape}")
+        if A.dtype.kind not in "biuf":
+            raise CrossviewError(f"view {name} must be numeric; got dtype {A.dtype}")
+    rows = [A.shape[0] for A in arrays]
+    if any(r != r for r in rows) or len(set(rows)) != 1:  # NaN: rows unknown
+        raise CrossviewError(
+            "the views must have the same, known number of rows (paired rows); got shapes "
+            + ", ".join(str(A.shape) for A in arrays)
+        )
+
+
+def as_dask_pair(X, Y):
+    """Both views as Dask arrays (a NumPy view is wrapped, chunked like the other's rows)."""
+    import dask.array as da
+
+    def wrap(A, like):
+        A = np.asarray(A)
+        return da.from_array(A, chunks=(like.chunks[0], -1) if A.ndim == 2 else "auto")
+
+    if not is_dask(X):
+        X = wrap(X, Y)
+    if not is_dask(Y):
+        Y = wrap(Y, X)
+    check_dask_views((X, Y))
+    return X, Y
+
+
+#: moments merged by one task of the reduction tree of :func:`dask_moments`
+_MERGE_FAN_IN = 8
+
+
+def _merge_all(*parts: StreamingMoments) -> StreamingMoments:
+    """Merge moments in order into the first (a task of the reduction tree)."""
+    acc = parts[0]
+    for part in parts[1:]:
+        acc.merge(part)
+    return acc
+
+
+def dask_moments(arrays, pairs, names=("X", "Y")) -> StreamingMoments:
+    """Moments of paired Dask arrays, computed blockwise (on the connected ``dask.distributed``
+    cluster if there is one, else Dask's default scheduler) and merged in order.
+
+    Each view is rechunked to full rows (all columns in one block) on the first view's row
+    chunks, so every task holds one chunk of rows of every view and returns only its
+    ``d x d`` moments, which a tree of merges (8 at a time) reduces on the workers. The
+    arrays must be 2-D, numeric and have the same number of rows; non-finite values are
+    reported after the pass (the moments are then not finite).
+    """
+    import dask
+
+    check_dask_views(arrays, names)
+    rows = arrays[0].chunks[0]
+    arrays = [A.rechunk({0: rows, 1: -1}) for A in arrays]
+    sizes = tuple(int(A.shape[1]) for A in arrays)
+    delayed = [A.to_delayed().ravel() for A in arrays]
+    tasks = [dask.delayed(_chunk_moments)(sizes, pairs, *parts) for parts in zip(*delayed)]
+    # a tree of merges on the workers, so only one set of moments ever comes back
+    while len(tasks) > 1:
+        step = _MERGE_FAN_IN
+        tasks = [dask.delayed(_merge_all)(*tasks[i : i + step]) for i in range(0, len(tasks), step)]
+    acc = StreamingMoments(sizes, pairs)
+    if tasks:
+        acc.merge(dask.compute(tasks[0])[0])
+    finite = all(np.all(np.isfinite(m)) for m in acc.means) and all(
+        np.all(np.isfinite(S)) for S in acc.scatter.values()
+    )
+    if not finite:
+        raise CrossviewError("the views contain NaN or infinite values; expected finite numbers")
+    return acc
 
 
 def iter_blocks(n: int, block_rows: int = BLOCK_ROWS):

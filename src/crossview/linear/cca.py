@@ -12,7 +12,10 @@ from ._common import (
     CCA_PAIRS,
     SharedSpaceModel,
     StreamingMoments,
+    as_dask_pair,
     check_n_components,
+    dask_moments,
+    is_dask,
     least_squares_map,
     regularized_cca,
 )
@@ -73,6 +76,11 @@ class CCA(SharedSpaceModel):
     (Chan et al. 1979 pairwise updates) and re-solves after each chunk; after any sequence of
     chunks the model equals ``fit`` on their concatenation (to rounding). Memory is
     ``O((n_features_x + n_features_y)^2)``, independent of the number of rows.
+
+    ``fit`` also takes Dask arrays (``dask.array``; ``pip install 'crossview[dask]'``): the
+    moments of each chunk of rows are computed where the chunk lives (on the connected
+    ``dask.distributed`` cluster if there is one) and merged the same way, so the model equals
+    the in-memory fit on the same rows (to rounding) and never gathers a view.
     """
 
     _parameter_constraints: dict = {
@@ -86,12 +94,17 @@ class CCA(SharedSpaceModel):
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, Y):
-        """Fit CCA on paired views X (n, dx) and Y (n, dy); returns self."""
+        """Fit CCA on paired views X (n, dx) and Y (n, dy), NumPy or Dask arrays; returns self."""
         self._validate_params()
-        X, Y = check_views(X, Y, min_samples=2)
-        check_n_components(self.n_components, X.shape[1], Y.shape[1])
-        self._moments = StreamingMoments((X.shape[1], Y.shape[1]), CCA_PAIRS)
-        self._moments.add_rows((X, Y))
+        if is_dask(X) or is_dask(Y):  # blockwise moments where the chunks live
+            X, Y = as_dask_pair(X, Y)
+            check_n_components(self.n_components, X.shape[1], Y.shape[1])
+            self._moments = dask_moments((X, Y), CCA_PAIRS)
+        else:
+            X, Y = check_views(X, Y, min_samples=2)
+            check_n_components(self.n_components, X.shape[1], Y.shape[1])
+            self._moments = StreamingMoments((X.shape[1], Y.shape[1]), CCA_PAIRS)
+            self._moments.add_rows((X, Y))
         self.n_features_in_ = X.shape[1]
         self.n_features_in_y_ = Y.shape[1]
         self._solve()

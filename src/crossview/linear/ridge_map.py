@@ -9,7 +9,14 @@ import scipy.linalg
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import CrossviewError, TwoViewModel, check_views
-from ._common import iter_blocks
+from ._common import (
+    CCA_PAIRS,
+    StreamingMoments,
+    as_dask_pair,
+    dask_moments,
+    is_dask,
+    iter_blocks,
+)
 
 
 def _svd_solve_path(A: np.ndarray, B: np.ndarray):
@@ -27,6 +34,25 @@ def _ridge_factors(s: np.ndarray, alpha: float, n: int, d: int) -> np.ndarray:
         keep = s > max(n, d) * np.finfo(np.float64).eps * s[0]
         out[keep] = 1.0 / s[keep]
     return out
+
+
+def _moment_path(Saa: np.ndarray, Sab: np.ndarray, n: int):
+    """The same ``(s, Vt, G)`` as :func:`_svd_solve_path`, from the centred scatter matrices
+    ``Saa = A^T A`` and ``Sab = A^T B`` alone: ``Saa = V diag(s^2) V^T`` and
+    ``G = diag(1/s) V^T Sab`` (which equals ``U^T B`` on the non-zero singular values; rows of
+    zero singular values get 0, which they are given weight 0 anyway). Eigenvalues at rounding
+    level (below ``max(n, d) * eps`` of the largest) count as zero.
+    """
+    w, V = np.linalg.eigh(Saa)
+    w, V = w[::-1], V[:, ::-1]
+    top = max(float(w[0]), 0.0) if w.size else 0.0
+    w = np.where(w > max(n, Saa.shape[0]) * np.finfo(np.float64).eps * top, w, 0.0)
+    s = np.sqrt(w)
+    P = V.T @ Sab
+    G = np.zeros_like(P)
+    keep = s > 0
+    G[keep] = P[keep] / s[keep, None]
+    return s, V.T, G
 
 
 def _loo_errors(U, s, G, B, alphas, n: int, d: int) -> np.ndarray:
@@ -58,13 +84,13 @@ def _loo_errors(U, s, G, B, alphas, n: int, d: int) -> np.ndarray:
     return total / n
 
 
-def _gcv_errors(s, G, B, alphas, n: int, d: int) -> np.ndarray:
+def _gcv_errors(s, G, total_ss: float, alphas, n: int, d: int) -> np.ndarray:
     """Generalised cross-validation score for each alpha (Golub, Heath & Wahba 1979, eq. 1.4).
 
     ``GCV(alpha) = (||(I - H) B||^2 / n) / (1 - tr(H)/n)^2`` with the intercept counted in
-    ``tr(H)``; only the singular values and ``G = U^T B`` are needed, so it costs nothing per row.
+    ``tr(H)``; only the singular values, ``G = U^T B`` and ``total_ss = ||B||^2`` (centred B)
+    are needed, so it costs nothing per row and works from moments.
     """
-    total_ss = float(np.sum(B * B))
     g2 = np.sum(G * G, axis=1)
     out = np.empty(len(alphas))
     for k, a in enumerate(alphas):
@@ -152,8 +178,19 @@ class RidgeMap(TwoViewModel):
         return arr
 
     def fit(self, X, Y):
-        """Fit both ridge maps on paired views X (n, dx) and Y (n, dy); returns self."""
+        """Fit both ridge maps on paired views X (n, dx) and Y (n, dy); returns self.
+
+        X and Y may be Dask arrays: the maps are then solved from blockwise moments (class
+        docs), which needs ``cv="gcv"`` when ``alphas`` is given.
+        """
         self._validate_params()
+        if is_dask(X) or is_dask(Y):
+            X, Y = as_dask_pair(X, Y)
+            self._check_streamable("fit on Dask arrays")
+            self._moments = dask_moments((X, Y), CCA_PAIRS)
+            self.n_features_in_, self.n_features_in_y_ = int(X.shape[1]), int(Y.shape[1])
+            self._solve_moments()
+            return self
         X, Y = check_views(X, Y, min_samples=2)
         candidates = self._candidates()
         n = X.shape[0]
@@ -161,13 +198,87 @@ class RidgeMap(TwoViewModel):
         self.mean_y_ = Y.mean(axis=0)
         Xc = X - self.mean_x_
         Yc = Y - self.mean_y_
+        self._moments = None
         self.coef_xy_, self.alpha_xy_, errs_xy = self._fit_direction(Xc, Yc, candidates, n)
         self.coef_yx_, self.alpha_yx_, errs_yx = self._fit_direction(Yc, Xc, candidates, n)
         if candidates is not None:
             self.cv_errors_xy_, self.cv_errors_yx_ = errs_xy, errs_yx
         self.n_features_in_ = X.shape[1]
         self.n_features_in_y_ = Y.shape[1]
+        self.n_samples_seen_ = n
         return self
+
+    def partial_fit(self, X, Y):
+        """Add a chunk of paired rows and re-solve from the accumulated moments; returns self.
+
+        After any sequence of chunks the maps equal ``fit`` on their concatenation (to
+        rounding). Needs ``cv="gcv"`` when ``alphas`` is given (leave-one-out needs every row).
+        The first chunk fixes the widths of X and Y and needs at least 2 rows; a model fitted
+        by ``fit`` on in-memory rows starts over.
+        """
+        self._validate_params()
+        self._check_streamable("partial_fit")
+        first = getattr(self, "_moments", None) is None
+        X, Y = check_views(X, Y, min_samples=2 if first else 1, warn_constant=False)
+        if first:
+            self._moments = StreamingMoments((X.shape[1], Y.shape[1]), CCA_PAIRS)
+            self.n_features_in_, self.n_features_in_y_ = X.shape[1], Y.shape[1]
+        else:
+            for name, A, d in (("X", X, self.n_features_in_), ("Y", Y, self.n_features_in_y_)):
+                if A.shape[1] != d:
+                    raise CrossviewError(
+                        f"partial_fit: view {name} has {A.shape[1]} features (shape {A.shape}); "
+                        f"earlier chunks had {d}"
+                    )
+        self._moments.add_rows((X, Y))
+        self._solve_moments()
+        return self
+
+    def _check_streamable(self, what: str) -> None:
+        if self.alphas is not None and self.cv == "loo":
+            raise CrossviewError(
+                f"{what} solves from moments, and leave-one-out needs every row; use "
+                "cv='gcv' with alphas, or a single alpha"
+            )
+
+    def _solve_moments(self) -> None:
+        """Both maps from the accumulated moments (means and centred scatter matrices)."""
+        mom = self._moments
+        n = int(mom.n)
+        if n < 2:
+            raise CrossviewError(f"need at least 2 rows to fit a ridge map; have {n}")
+        candidates = self._candidates()
+        self.mean_x_, self.mean_y_ = mom.means[0].copy(), mom.means[1].copy()
+        Sxx, Syy, Sxy = mom.scatter[(0, 0)], mom.scatter[(1, 1)], mom.scatter[(0, 1)]
+        for direction, (Saa, Sab, Sbb) in (("xy", (Sxx, Sxy, Syy)), ("yx", (Syy, Sxy.T, Sxx))):
+            s, Vt, G = _moment_path(Saa, Sab, n)
+            W, alpha, errors = self._solve_path(s, Vt, G, float(np.trace(Sbb)), candidates, n)
+            setattr(self, f"coef_{direction}_", W)
+            setattr(self, f"alpha_{direction}_", alpha)
+            if candidates is not None:
+                setattr(self, f"cv_errors_{direction}_", errors)
+        self.n_samples_seen_ = n
+
+    def _solve_path(self, s, Vt, G, total_ss, candidates, n):
+        """Weights from the path ``(s, Vt, G)``, alpha chosen by GCV among the candidates."""
+        d = Vt.shape[1]
+        errors = None
+        if candidates is None:
+            alpha = float(self.alpha)
+        else:
+            errors = _gcv_errors(s, G, total_ss, candidates, n, d)
+            alpha = self._best_alpha(errors, candidates, n)
+        f = _ridge_factors(s, alpha, n, d)
+        return Vt.T @ (f[:, None] * G), alpha, errors
+
+    def _best_alpha(self, errors, candidates, n) -> float:
+        if not np.any(np.isfinite(errors)):
+            raise CrossviewError(
+                f"every candidate alpha in {candidates.tolist()} gives an undefined "
+                f"{self.cv} error on {n} rows (each row is fitted exactly); add a positive "
+                "alpha"
+            )
+        return float(candidates[int(np.argmin(errors))])
 
     def _fit_direction(self, A, B, candidates, n):
         """Fit ``B ~ A`` (both centred): return weights, the alpha used and the CV errors."""
@@ -180,14 +291,8 @@ class RidgeMap(TwoViewModel):
             if self.cv == "loo":
                 errors = _loo_errors(U, s, G, B, candidates, n, d)
             else:
-                errors = _gcv_errors(s, G, B, candidates, n, d)
-            if not np.any(np.isfinite(errors)):
-                raise CrossviewError(
-                    f"every candidate alpha in {candidates.tolist()} gives an undefined "
-                    f"{self.cv} error on {n} rows (each row is fitted exactly); add a positive "
-                    "alpha"
-                )
-            alpha = float(candidates[int(np.argmin(errors))])
+                errors = _gcv_errors(s, G, float(np.sum(B * B)), candidates, n, d)
+            alpha = self._best_alpha(errors, candidates, n)
         f = _ridge_factors(s, alpha, n, d)
         W = Vt.T @ (f[:, None] * G)
         return W, alpha, errors
@@ -223,7 +328,10 @@ class RidgeMap(TwoViewModel):
         if hasattr(self, "cv_errors_xy_"):
             arrays["cv_errors_xy_"] = self.cv_errors_xy_
             arrays["cv_errors_yx_"] = self.cv_errors_yx_
-        return arrays, {"alpha_xy": self.alpha_xy_, "alpha_yx": self.alpha_yx_}
+        if getattr(self, "_moments", None) is not None:  # fitted by partial_fit or on Dask
+            arrays.update(self._moments.to_arrays("moments_"))
+        extra = {"alpha_xy": self.alpha_xy_, "alpha_yx": self.alpha_yx_}
+        return arrays, {**extra, "n_samples_seen": int(self.n_samples_seen_)}
 
     def _set_state(self, arrays, extra):
         names = ["mean_x_", "mean_y_", "coef_xy_", "coef_yx_"]
@@ -233,3 +341,10 @@ class RidgeMap(TwoViewModel):
             setattr(self, k, np.array(arrays[k], dtype=np.float64))
         self.alpha_xy_ = float(extra["alpha_xy"])
         self.alpha_yx_ = float(extra["alpha_yx"])
+        self._moments = None
+        if "moments_n" in arrays:
+            self._moments = StreamingMoments.from_arrays(
+                arrays, "moments_", (self.n_features_in_, self.n_features_in_y_), CCA_PAIRS
+            )
+        if "n_samples_seen" in extra:
+            self.n_samples_seen_ = int(extra["n_samples_seen"])
