@@ -106,6 +106,11 @@ def fit_cmd(
         if not _fit_accepts(cls, "X_val"):
             raise CrossviewError(f"{method} does not use validation data; drop --x-val/--y-val")
         fit_kwargs = {"X_val": read_array(x_val), "Y_val": read_array(y_val)}
+    from ..deep.distributed import init_from_env, is_main
+
+    init_from_env()  # under torchrun: every rank trains its shard, rank 0 writes the model
+    main = is_main()
+    quiet = quiet or not main
     if not quiet:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
     if linked:
@@ -118,6 +123,8 @@ def fit_cmd(
     else:
         model = cls(**params).fit(X, Y, **fit_kwargs)
         what = f"{X.shape[0]} rows"
+    if not main:
+        return
     model.save(out)
     if not quiet:
         typer.echo(

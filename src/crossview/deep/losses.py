@@ -6,6 +6,8 @@ import functools
 
 import torch
 
+from .distributed import gather_rows
+
 _LOW_PRECISION = (torch.bfloat16, torch.float16)
 
 
@@ -39,12 +41,15 @@ def correlation_sum(hx: torch.Tensor, hy: torch.Tensor, eps: float = 1e-8) -> to
     This is the correlation term of CorrNet (Chandar et al. 2016, Neural Computation, eq. 3):
     corr = sum_j  sum_i (hx_ij - mean_j)(hy_ij - mean_j) / sqrt(sum_i (hx_ij - mean_j)^2
     sum_i (hy_ij - mean_j)^2). ``eps`` keeps a constant column at correlation 0 instead of NaN.
+    In a data-parallel training step the batch is every rank's rows
+    (:func:`crossview.deep.distributed.gather_rows`).
     """
     if hx.shape != hy.shape or hx.dim() != 2:
         raise ValueError(
             f"expected two (batch, units) tensors of one shape, got "
             f"{tuple(hx.shape)} and {tuple(hy.shape)}"
         )
+    hx, hy = gather_rows(hx), gather_rows(hy)  # the whole batch under data parallelism
     cx = hx - hx.mean(dim=0, keepdim=True)
     cy = hy - hy.mean(dim=0, keepdim=True)
     num = (cx * cy).sum(dim=0)
@@ -154,6 +159,7 @@ def canonical_correlations(
             f"expected two (batch, units) tensors with the same batch size, got "
             f"{tuple(hx.shape)} and {tuple(hy.shape)}"
         )
+    hx, hy = gather_rows(hx), gather_rows(hy)  # the whole batch under data parallelism
     m = hx.shape[0]
     if m < 2:
         raise ValueError(f"canonical correlations need a batch of at least 2 rows, got {m}")

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from ..base import check_params
 from ..exceptions import CrossviewError, NonFiniteLossError
 from ..fileio import atomic_write, write_json
+from . import distributed
 
 log = logging.getLogger(__name__)
 
@@ -579,7 +580,11 @@ def train(
                     f"val_data must be laid out like train_data, {_describe(train_data)}; "
                     f"got {_describe(val_data)}"
                 )
+        distributed.init_from_env()  # under torchrun: join the process group
+        rank, world_size = distributed.world()
         dev = resolve_device(device)
+        if world_size > 1 and dev.type == "cuda" and dev.index is None:
+            dev = torch.device("cuda", torch.cuda.current_device())
         module.to(dev)
         train_sets = [tuple(t.to(dev) for t in s) for s in train_sets]
         if val_sets is not None:
@@ -588,17 +593,28 @@ def train(
         n = max(sizes)
         largest = sizes.index(n)
         gen = torch.Generator()
+        # every rank shuffles alike: the seed, or rank 0's draw
         gen.manual_seed(
             int(random_state)
             if random_state is not None
-            else int(torch.randint(0, 2**31 - 1, (1,)).item())
+            else distributed.broadcast_int(int(torch.randint(0, 2**31 - 1, (1,)).item()))
         )
+        step_module = module
+        if world_size > 1:  # gradients averaged over the ranks; rank 0's weights to start
+            from torch.nn.parallel import DistributedDataParallel
+
+            step_module = DistributedDataParallel(
+                module,
+                device_ids=[dev.index] if dev.type == "cuda" else None,
+                find_unused_parameters=True,
+            )
         opt = _make_optimizer(optimizer, module.parameters(), learning_rate, weight_decay)
         autocast = _autocast(precision, dev)
 
         history = History()
         best_state, best_score, bad_epochs, start_epoch = None, math.inf, 0, 0
         ckpt = _Checkpoint(checkpoint_dir) if checkpoint_dir is not None else None
+        distributed.barrier()  # no rank reads a checkpoint another is still writing
         if ckpt is not None and resume and ckpt.exists():
             tensors, meta = ckpt.load()
             module.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
@@ -621,7 +637,7 @@ def train(
             total=epochs,
             initial=start_epoch,
             desc=desc,
-            disable=not verbose,
+            disable=not verbose or rank != 0,
             unit="epoch",
             dynamic_ncols=True,
             leave=True,
@@ -636,17 +652,34 @@ def train(
                     for group in opt.param_groups:
                         group["lr"] = learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
                 sums: dict[str, float] = {}
-                per_set = _epoch_batches(sizes, batch_size, gen)
+                # the global batches of batch_size x world_size rows; each rank keeps its shard
+                per_set = _epoch_batches(sizes, batch_size * world_size, gen)
                 for b, idxs in enumerate(zip(*per_set)):
+                    if world_size > 1:
+                        idxs = tuple(idx.tensor_split(world_size)[rank] for idx in idxs)
                     batch = tuple(t[idx] for s, idx in zip(train_sets, idxs) for t in s)
-                    with autocast:
-                        out = module(*batch)
-                    _check_finite(out, epoch, b)
+                    with autocast, distributed.sharded_batch(world_size > 1):
+                        out = step_module(*batch)
+                    rows = len(idxs[largest])
+                    if world_size > 1:  # every rank sees the global means (and stops alike)
+                        names = list(out)
+                        local = torch.tensor([float(out[k].detach()) * rows for k in names])
+                        total = distributed.all_reduce_sum(
+                            torch.cat([local.double(), torch.tensor([float(rows)])])
+                        )
+                        glob = {k: total[i] / total[-1] for i, k in enumerate(names)}
+                        _check_finite(glob, epoch, b)
+                    else:
+                        _check_finite(out, epoch, b)
                     opt.zero_grad(set_to_none=True)
                     out["loss"].backward()
                     opt.step()
                     for k, v in out.items():
-                        sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idxs[largest])
+                        sums[k] = sums.get(k, 0.0) + float(v.detach()) * rows
+                if world_size > 1:
+                    names = list(sums)
+                    total = distributed.all_reduce_sum(torch.tensor([sums[k] for k in names]))
+                    sums = {k: float(total[i]) for i, k in enumerate(names)}
                 row = {k: v / n for k, v in sums.items()}
                 history.train.append(row)
                 history.samples_seen += sum(len(idx) for batches in per_set for idx in batches)
@@ -671,7 +704,7 @@ def train(
                     bad_epochs += 1
                 history.seconds = time.perf_counter() - t0
                 stop = patience is not None and val_data is not None and bad_epochs >= patience
-                if ckpt is not None:
+                if ckpt is not None and rank == 0:
                     ckpt.save(
                         module,
                         opt,
