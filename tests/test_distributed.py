@@ -36,7 +36,7 @@ def _module(method: str):
     return DCCA(n_components=3, x_hidden=(12,), batch_size=B)._build_module(10, 8)
 
 
-def _fit(method: str, batch_size: int, epochs: int, rows: int):
+def _fit(method: str, batch_size: int, epochs: int, rows: int, **kwargs):
     X, Y = (t[:rows] for t in _data())
     module = _module(method)
     hist = train(
@@ -49,16 +49,17 @@ def _fit(method: str, batch_size: int, epochs: int, rows: int):
         random_state=3,
         device="cpu",
         verbose=False,
+        **kwargs,
     )
     weights = {k: v.detach().clone() for k, v in module.state_dict().items()}
     return weights, [row["loss"] for row in hist.train]
 
 
-def _worker(rank, world_size, init, out, method, epochs, rows):
+def _worker(rank, world_size, init, out, method, epochs, rows, kwargs=None):
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world_size)
     try:
-        weights, losses = _fit(method, B, epochs, rows)
+        weights, losses = _fit(method, B, epochs, rows, **(kwargs or {}))
         if rank == 0:
             torch.save(weights, out + ".pt")
             with open(out + ".json", "w") as f:
@@ -68,11 +69,11 @@ def _worker(rank, world_size, init, out, method, epochs, rows):
         dist.destroy_process_group()
 
 
-def _two_ranks(tmp_path, method: str, epochs: int, rows: int):
+def _two_ranks(tmp_path, method: str, epochs: int, rows: int, **kwargs):
     tmp_path.mkdir(parents=True, exist_ok=True)
     out = str(tmp_path / method)
     init = f"file://{tmp_path / 'rendezvous'}"
-    mp.spawn(_worker, args=(2, init, out, method, epochs, rows), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, init, out, method, epochs, rows, kwargs), nprocs=2, join=True)
     with open(out + ".json") as f:
         losses = json.load(f)
     return torch.load(out + ".pt"), losses
@@ -102,3 +103,16 @@ def test_gather_rows_is_the_identity_without_a_process_group():
     assert world() == (0, 1)
     with sharded_batch():
         assert gather_rows(t) is t
+
+
+def test_resume_in_distributed_mode(tmp_path):
+    """Two ranks stopped after 1 epoch and resumed to 3 end with the weights of 3 in one go."""
+    ckpt = tmp_path / "ckpt"
+    whole, _ = _two_ranks(tmp_path / "whole", "corrnet", 3, 64)
+    _two_ranks(tmp_path / "first", "corrnet", 1, 64, checkpoint_dir=str(ckpt))
+    assert any(ckpt.iterdir())  # rank 0 wrote it
+    resumed, _ = _two_ranks(
+        tmp_path / "rest", "corrnet", 3, 64, checkpoint_dir=str(ckpt), resume=True
+    )
+    for k, v in whole.items():
+        torch.testing.assert_close(resumed[k], v, rtol=0, atol=0)
