@@ -66,7 +66,6 @@ def _worker(rank, world_size, init, out, method, epochs, rows, kwargs=None):
                 json.dump(losses, f)
     finally:
         dist.barrier()
-        dist.destroy_process_group()
 
 
 def _two_ranks(tmp_path, method: str, epochs: int, rows: int, **kwargs):

@@ -7,13 +7,12 @@ size), keeps its shard of it, and ``DistributedDataParallel`` averages the gradi
 
 Losses that are statistics of the whole minibatch (CorrNet's correlation, DCCA's covariances)
 call :func:`gather_rows` on the codes they correlate: while the trainer takes a sharded step it
-all-gathers the rows of every rank, with gradients (``torch.distributed.nn.functional.
-all_gather``), so the statistic is the one of the global batch. Every rank then computes the
-same loss; the gather's backward sums each rank's copy of the gradient into the shard that
-produced the rows, and DDP's average over ranks gives exactly the gradient of one process on
-the global batch. Per-row terms (reconstruction errors) stay local means, which DDP's average
-turns into the global mean when the shards are equal (a global batch divisible by the number
-of ranks).
+all-gathers the rows of every rank, with gradients, so the statistic is the one of the global
+batch. Every rank then computes the same loss; the gather's backward gives each shard the sum
+of every rank's (equal) gradient of its rows, and DDP's average over ranks gives exactly the
+gradient of one process on the global batch (:class:`_AllGather`). Per-row terms
+(reconstruction errors) stay local means, which DDP's average turns into the global mean when
+the shards are equal (a global batch divisible by the number of ranks).
 """
 
 from __future__ import annotations
@@ -94,9 +93,16 @@ def gather_rows(t: torch.Tensor) -> torch.Tensor:
 
 
 class _AllGather(torch.autograd.Function):
-    """All-gather with a gradient: the backward sums every rank's gradient of the gathered
-    tensor and hands each rank the part of its own rows. (torch's own differentiable
-    ``torch.distributed.nn.functional.all_gather`` is deprecated.)"""
+    """All-gather with a gradient, and no communication in the backward pass.
+
+    The gradient of a shard is the sum over ranks of each rank's gradient of its rows. The
+    statistics gathered here feed a loss that every rank computes identically from the same
+    gathered rows, so those gradients are equal and the sum is ``world_size`` times this
+    rank's own: the backward returns that, and DDP's average over ranks then gives the exact
+    gradient. Keeping collectives out of the backward pass means none can interleave with
+    DDP's gradient all-reduces, which run asynchronously in the same pass. (torch's own
+    differentiable ``torch.distributed.nn.functional.all_gather`` is deprecated, and all-reduces
+    in its backward.)"""
 
     @staticmethod
     def forward(ctx, t):
@@ -106,9 +112,7 @@ class _AllGather(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad):
-        grad = grad.contiguous()
-        dist.all_reduce(grad, op=dist.ReduceOp.SUM)
-        return grad[dist.get_rank()]
+        return grad[dist.get_rank()] * dist.get_world_size()
 
 
 def _comm_device() -> torch.device:
