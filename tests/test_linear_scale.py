@@ -182,3 +182,37 @@ def test_npy_stream_errors(tmp_path):
     (tmp_path / "t.npy").write_bytes(raw[:-40])
     with pytest.raises(CrossviewError, match="truncated"):
         list(iter_npy_rows(tmp_path / "t.npy", 4))
+
+
+def test_cli_fit_streams_npy_views(views, tmp_path, capsys):
+    """`crossview fit cca --stream` reads the views chunk by chunk and equals the in-memory fit."""
+    from cli_helpers import user_error
+
+    from crossview.cli import main
+
+    X, Y = views
+    np.save(tmp_path / "x.npy", X)
+    np.save(tmp_path / "y.npy", Y)
+    args = ["--x", str(tmp_path / "x.npy"), "--y", str(tmp_path / "y.npy")]
+    assert main(["fit", "cca", *args, "--out", str(tmp_path / "s"), "--stream", "-q"]) == 0
+    assert main(["fit", "cca", *args, "--out", str(tmp_path / "m"), "--no-stream", "-q"]) == 0
+    streamed, whole = load_model(tmp_path / "s"), load_model(tmp_path / "m")
+    np.testing.assert_allclose(streamed.transform(X), whole.transform(X), rtol=1e-8, atol=1e-10)
+    assert main(["fit", "ridge", *args, "--out", str(tmp_path / "r"), "--stream", "-q"]) == 0
+    np.testing.assert_allclose(
+        load_model(tmp_path / "r").predict(X), RidgeMap().fit(X, Y).predict(X), rtol=1e-8
+    )
+    capsys.readouterr()
+    line = user_error(
+        capsys, ["fit", "procrustes", *args, "--out", str(tmp_path / "p"), "--stream"]
+    )
+    assert "partial_fit" in line
+    np.savetxt(tmp_path / "x.csv", X, delimiter=",")
+    csv = ["--x", str(tmp_path / "x.csv"), "--y", str(tmp_path / "y.npy")]
+    assert ".npy" in user_error(
+        capsys, ["fit", "cca", *csv, "--out", str(tmp_path / "c"), "--stream"]
+    )
+    np.save(tmp_path / "short.npy", Y[:-1])
+    short = ["--x", str(tmp_path / "x.npy"), "--y", str(tmp_path / "short.npy")]
+    line = user_error(capsys, ["fit", "cca", *short, "--out", str(tmp_path / "q"), "--stream"])
+    assert "same rows" in line

@@ -78,6 +78,12 @@ def fit_cmd(
         "-p",
         help="Method parameter KEY=VALUE, repeatable (e.g. -p n_components=50).",
     ),
+    stream: Optional[bool] = typer.Option(
+        None,
+        "--stream/--no-stream",
+        help="Read .npy views chunk by chunk into partial_fit (cca, ridge); default: when the "
+        "two files together exceed 1 GB.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ):
     """Fit METHOD and save it to --out: on paired views X and Y, or (label-linked methods) on
@@ -98,6 +104,9 @@ def fit_cmd(
     params = parse_params(cls, param)
     if "verbose" in inspect.signature(cls.__init__).parameters:
         params.setdefault("verbose", not quiet)
+    if _streams(cls, method, x, y, stream, bool(x_val or x_labels)):
+        _fit_streaming(cls(**params), x, y, out, method, quiet)
+        return
     X, Y = read_array(x), read_array(y)
     fit_kwargs = {}
     if (x_val is None) != (y_val is None):
@@ -130,6 +139,51 @@ def fit_cmd(
         typer.echo(
             f"fitted {method} on {what} ({X.shape[1]} + {Y.shape[1]} features); saved to {out}"
         )
+
+
+#: above this many bytes of .npy views, `crossview fit` streams them (methods with partial_fit)
+STREAM_BYTES = 1 << 30
+
+
+def _streams(cls, method: str, x: Path, y: Path, stream: Optional[bool], extra: bool) -> bool:
+    """Whether `fit` reads the views chunk by chunk (asked for, or big .npy files)."""
+    npy = x.suffix == ".npy" and y.suffix == ".npy"
+    if stream is None:
+        if not (npy and hasattr(cls, "partial_fit") and not extra):
+            return False
+        try:
+            return x.stat().st_size + y.stat().st_size > STREAM_BYTES
+        except OSError:
+            return False
+    if not stream:
+        return False
+    if not hasattr(cls, "partial_fit"):
+        raise CrossviewError(
+            f"--stream needs a method with partial_fit (cca, ridge); {method} loads its views whole"
+        )
+    if not npy:
+        raise CrossviewError("--stream reads .npy files; convert the views to .npy first")
+    if extra:
+        raise CrossviewError("--stream takes --x and --y only (no validation or label files)")
+    return True
+
+
+def _fit_streaming(model, x: Path, y: Path, out: Path, method: str, quiet: bool) -> None:
+    """partial_fit over matching chunks of the two .npy views, then save (rank 0 only)."""
+    from tqdm.auto import tqdm
+
+    from ..datasets.npy_stream import CHUNK_ROWS, iter_npy_rows, npy_info
+
+    nx, ny = npy_info(x).shape[0], npy_info(y).shape[0]
+    if nx != ny:
+        raise CrossviewError(f"--x has {nx} rows and --y {ny}; paired views need the same rows")
+    chunks = zip(iter_npy_rows(x), iter_npy_rows(y))
+    total = -(-nx // CHUNK_ROWS)
+    for cx, cy in tqdm(chunks, total=total, desc=f"{method} (streaming)", disable=quiet):
+        model.partial_fit(cx, cy)
+    model.save(out)
+    if not quiet:
+        typer.echo(f"fitted {method} on {nx} rows streamed from {x} and {y}; saved to {out}")
 
 
 def _one_view(x: Optional[Path], y: Optional[Path]):
