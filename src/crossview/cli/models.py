@@ -104,7 +104,8 @@ def fit_cmd(
     params = parse_params(cls, param)
     if "verbose" in inspect.signature(cls.__init__).parameters:
         params.setdefault("verbose", not quiet)
-    if _streams(cls, method, x, y, stream, bool(x_val or x_labels)):
+    extra = any(v is not None for v in (x_val, y_val, x_labels, y_labels, pairs))
+    if _streams(cls, method, x, y, stream, extra):
         _fit_streaming(cls(**params), x, y, out, method, quiet)
         return
     X, Y = read_array(x), read_array(y)
@@ -169,7 +170,7 @@ def _streams(cls, method: str, x: Path, y: Path, stream: Optional[bool], extra: 
 
 
 def _fit_streaming(model, x: Path, y: Path, out: Path, method: str, quiet: bool) -> None:
-    """partial_fit over matching chunks of the two .npy views, then save (rank 0 only)."""
+    """partial_fit over matching chunks of the two .npy views, with progress, then save."""
     from tqdm.auto import tqdm
 
     from ..datasets.npy_stream import CHUNK_ROWS, iter_npy_rows, npy_info

@@ -661,25 +661,27 @@ def train(
                     with autocast, distributed.sharded_batch(world_size > 1):
                         out = step_module(*batch)
                     rows = len(idxs[largest])
-                    if world_size > 1:  # every rank sees the global means (and stops alike)
-                        names = list(out)
-                        local = torch.tensor([float(out[k].detach()) * rows for k in names])
+                    # each term times its rows: summed over the ranks, the global batch's sums,
+                    # so every rank logs the same means and stops alike
+                    weighted = {k: float(v.detach()) * rows for k, v in out.items()}
+                    if world_size > 1:
+                        names = list(weighted)
                         total = distributed.all_reduce_sum(
-                            torch.cat([local.double(), torch.tensor([float(rows)])])
+                            torch.tensor(
+                                [weighted[k] for k in names] + [float(rows)], dtype=torch.float64
+                            )
                         )
-                        glob = {k: total[i] / total[-1] for i, k in enumerate(names)}
-                        _check_finite(glob, epoch, b)
+                        weighted = {k: float(total[i]) for i, k in enumerate(names)}
+                        _check_finite(
+                            {k: total[i] / total[-1] for i, k in enumerate(names)}, epoch, b
+                        )
                     else:
                         _check_finite(out, epoch, b)
                     opt.zero_grad(set_to_none=True)
                     out["loss"].backward()
                     opt.step()
-                    for k, v in out.items():
-                        sums[k] = sums.get(k, 0.0) + float(v.detach()) * rows
-                if world_size > 1:
-                    names = list(sums)
-                    total = distributed.all_reduce_sum(torch.tensor([sums[k] for k in names]))
-                    sums = {k: float(total[i]) for i, k in enumerate(names)}
+                    for k, v in weighted.items():
+                        sums[k] = sums.get(k, 0.0) + v
                 row = {k: v / n for k, v in sums.items()}
                 history.train.append(row)
                 history.samples_seen += sum(len(idx) for batches in per_set for idx in batches)

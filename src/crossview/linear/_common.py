@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from ..base import CrossviewError, TwoViewModel
+from ..base import CrossviewError, TwoViewModel, check_views
 
 
 class SharedSpaceModel(TwoViewModel):
@@ -218,6 +218,30 @@ def dask_moments(arrays, pairs, names=("X", "Y")) -> StreamingMoments:
     if not finite:
         raise CrossviewError("the views contain NaN or infinite values; expected finite numbers")
     return acc
+
+
+def add_paired_chunk(est, X, Y, on_first=None) -> None:
+    """The shared part of ``partial_fit``: validate a chunk of paired rows, start the moments
+    (and the feature counts) on the first chunk, check the widths on later ones, add the rows.
+
+    ``on_first(n_features_x, n_features_y)`` runs before the first chunk is taken (e.g. to
+    check ``n_components``). The first chunk needs at least 2 rows.
+    """
+    first = getattr(est, "_moments", None) is None
+    X, Y = check_views(X, Y, min_samples=2 if first else 1, warn_constant=False)
+    if first:
+        if on_first is not None:
+            on_first(X.shape[1], Y.shape[1])
+        est._moments = StreamingMoments((X.shape[1], Y.shape[1]), CCA_PAIRS)
+        est.n_features_in_, est.n_features_in_y_ = X.shape[1], Y.shape[1]
+    else:
+        for name, A, d in (("X", X, est.n_features_in_), ("Y", Y, est.n_features_in_y_)):
+            if A.shape[1] != d:
+                raise CrossviewError(
+                    f"partial_fit: view {name} has {A.shape[1]} features (shape {A.shape}); "
+                    f"earlier chunks had {d}"
+                )
+    est._moments.add_rows((X, Y))
 
 
 def iter_blocks(n: int, block_rows: int = BLOCK_ROWS):

@@ -12,6 +12,7 @@ from ._common import (
     CCA_PAIRS,
     SharedSpaceModel,
     StreamingMoments,
+    add_paired_chunk,
     as_dask_pair,
     check_n_components,
     dask_moments,
@@ -116,21 +117,7 @@ class CCA(SharedSpaceModel):
         The first chunk fixes the widths of X and Y and needs at least 2 rows.
         """
         self._validate_params()
-        first = getattr(self, "_moments", None) is None
-        X, Y = check_views(X, Y, min_samples=2 if first else 1, warn_constant=False)
-        if first:
-            check_n_components(self.n_components, X.shape[1], Y.shape[1])
-            self._moments = StreamingMoments((X.shape[1], Y.shape[1]), CCA_PAIRS)
-            self.n_features_in_ = X.shape[1]
-            self.n_features_in_y_ = Y.shape[1]
-        else:
-            for name, A, d in (("X", X, self.n_features_in_), ("Y", Y, self.n_features_in_y_)):
-                if A.shape[1] != d:
-                    raise CrossviewError(
-                        f"partial_fit: view {name} has {A.shape[1]} features (shape {A.shape}); "
-                        f"earlier chunks had {d}"
-                    )
-        self._moments.add_rows((X, Y))
+        add_paired_chunk(self, X, Y, lambda dx, dy: check_n_components(self.n_components, dx, dy))
         self._solve()
         return self
 

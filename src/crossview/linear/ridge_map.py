@@ -12,6 +12,7 @@ from ..base import CrossviewError, TwoViewModel, check_views
 from ._common import (
     CCA_PAIRS,
     StreamingMoments,
+    add_paired_chunk,
     as_dask_pair,
     dask_moments,
     is_dask,
@@ -218,19 +219,7 @@ class RidgeMap(TwoViewModel):
         """
         self._validate_params()
         self._check_streamable("partial_fit")
-        first = getattr(self, "_moments", None) is None
-        X, Y = check_views(X, Y, min_samples=2 if first else 1, warn_constant=False)
-        if first:
-            self._moments = StreamingMoments((X.shape[1], Y.shape[1]), CCA_PAIRS)
-            self.n_features_in_, self.n_features_in_y_ = X.shape[1], Y.shape[1]
-        else:
-            for name, A, d in (("X", X, self.n_features_in_), ("Y", Y, self.n_features_in_y_)):
-                if A.shape[1] != d:
-                    raise CrossviewError(
-                        f"partial_fit: view {name} has {A.shape[1]} features (shape {A.shape}); "
-                        f"earlier chunks had {d}"
-                    )
-        self._moments.add_rows((X, Y))
+        add_paired_chunk(self, X, Y)
         self._solve_moments()
         return self
 
