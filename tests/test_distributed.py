@@ -12,6 +12,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from crossview.datasets.npy_stream import NpyRows
 from crossview.deep.corrnet import CorrNet
 from crossview.deep.dcca import DCCA
 from crossview.deep.distributed import gather_rows, sharded_batch, world
@@ -37,8 +38,11 @@ def _module(method: str):
     return DCCA(n_components=3, x_hidden=(12,), batch_size=B)._build_module(10, 8)
 
 
-def _fit(method: str, batch_size: int, epochs: int, rows: int, **kwargs):
+def _fit(method: str, batch_size: int, epochs: int, rows: int, files=None, **kwargs):
+    """Train on the first ``rows`` rows, or on the .npy ``files`` (read from disk) if given."""
     X, Y = (t[:rows] for t in _data())
+    if files is not None:
+        X, Y = (NpyRows(f, shuffle_buffer=40) for f in files)
     module = _module(method)
     hist = train(
         module,
@@ -120,3 +124,15 @@ def test_resume_in_distributed_mode(tmp_path):
     )
     for k, v in whole.items():
         torch.testing.assert_close(resumed[k], v, rtol=0, atol=0)
+
+
+def test_two_ranks_streaming_from_disk_match_one_process_in_memory(tmp_path):
+    """Each rank reads the shuffle buffers from disk and keeps its shard of every batch."""
+    files = [str(tmp_path / "x.npy"), str(tmp_path / "y.npy")]
+    for f, t in zip(files, _data()):
+        np.save(f, t.numpy())
+    dist_weights, dist_losses = _two_ranks(tmp_path / "run", "corrnet", 2, 128, files=files)
+    weights, losses = _fit("corrnet", 2 * B, 2, 128, shuffle_buffer=40)
+    np.testing.assert_allclose(dist_losses, losses, rtol=1e-6, atol=1e-6)
+    for k, v in weights.items():
+        torch.testing.assert_close(dist_weights[k], v, rtol=1e-4, atol=1e-5)

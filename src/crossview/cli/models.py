@@ -81,8 +81,9 @@ def fit_cmd(
     stream: Optional[bool] = typer.Option(
         None,
         "--stream/--no-stream",
-        help="Read .npy views chunk by chunk into partial_fit (cca, ridge); default: when the "
-        "two files together exceed 1 GB.",
+        help="Stream .npy views (or folders of .npy shards) from disk: chunk by chunk into "
+        "partial_fit (cca, ridge), or one shuffle buffer at a time (deep methods); default: "
+        "for folders, and when the two views together exceed 1 GB.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ):
@@ -104,11 +105,16 @@ def fit_cmd(
     params = parse_params(cls, param)
     if "verbose" in inspect.signature(cls.__init__).parameters:
         params.setdefault("verbose", not quiet)
-    extra = any(v is not None for v in (x_val, y_val, x_labels, y_labels, pairs))
-    if _streams(cls, method, x, y, stream, extra):
+    kind = _streams(cls, method, x, y, stream, x_val is not None or linked)
+    if kind == "partial_fit":
         _fit_streaming(cls(**params), x, y, out, method, quiet)
         return
-    X, Y = read_array(x), read_array(y)
+    if kind == "disk":  # a deep method trains from the files, one shuffle buffer at a time
+        from ..datasets.npy_stream import NpyRows
+
+        X, Y = NpyRows(x), NpyRows(y)
+    else:
+        X, Y = read_array(x), read_array(y)
     fit_kwargs = {}
     if (x_val is None) != (y_val is None):
         raise CrossviewError("give both --x-val and --y-val, or neither")
@@ -132,7 +138,7 @@ def fit_cmd(
         )
     else:
         model = cls(**params).fit(X, Y, **fit_kwargs)
-        what = f"{X.shape[0]} rows"
+        what = f"{X.shape[0]} rows" + (" streamed from disk" if kind == "disk" else "")
     if not main:
         return
     model.save(out)
@@ -142,43 +148,72 @@ def fit_cmd(
         )
 
 
-#: above this many bytes of .npy views, `crossview fit` streams them (methods with partial_fit)
+#: above this many bytes of .npy views, `crossview fit` streams them (methods with partial_fit
+#: read them chunk by chunk, deep methods train from them one shuffle buffer at a time)
 STREAM_BYTES = 1 << 30
 
 
-def _streams(cls, method: str, x: Path, y: Path, stream: Optional[bool], extra: bool) -> bool:
-    """Whether `fit` reads the views chunk by chunk (asked for, or big .npy files)."""
-    npy = x.suffix == ".npy" and y.suffix == ".npy"
+def _disk_bytes(path: Path) -> int:
+    """Bytes of a .npy file, or of the .npy shards in a folder."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.iterdir() if p.suffix == ".npy")
+    return path.stat().st_size
+
+
+def _streams(cls, method: str, x: Path, y: Path, stream: Optional[bool], extra: bool):
+    """How `fit` reads the views: None (whole, into memory), "partial_fit" (chunk by chunk
+    into partial_fit) or "disk" (a deep method training from the files); streaming is asked
+    for, or chosen for .npy files (or folders of .npy shards) above :data:`STREAM_BYTES`.
+    ``extra``: validation files are given (deep methods take them) or the method is
+    label-linked (which never streams)."""
+    from ..deep.estimator import DeepTwoViewModel
+
+    kind = (
+        "partial_fit"
+        if hasattr(cls, "partial_fit")
+        else "disk"
+        if isinstance(cls, type) and issubclass(cls, DeepTwoViewModel)
+        else None
+    )
+    npy = all(p.suffix == ".npy" or p.is_dir() for p in (x, y))
+    if kind == "partial_fit" and extra:
+        kind = None if stream is None else kind
     if stream is None:
-        if not (npy and hasattr(cls, "partial_fit") and not extra):
-            return False
+        if kind is None or not npy:
+            return None
+        if x.is_dir() or y.is_dir():
+            return kind
         try:
-            return x.stat().st_size + y.stat().st_size > STREAM_BYTES
+            return kind if _disk_bytes(x) + _disk_bytes(y) > STREAM_BYTES else None
         except OSError:
-            return False
+            return None
     if not stream:
-        return False
-    if not hasattr(cls, "partial_fit"):
+        return None
+    if kind is None:
         raise CrossviewError(
-            f"--stream needs a method with partial_fit (cca, ridge); {method} loads its views whole"
+            f"--stream needs a method with partial_fit (cca, ridge) or a deep paired method "
+            f"(corrnet, dcca, ...); {method} loads its views whole"
         )
     if not npy:
-        raise CrossviewError("--stream reads .npy files; convert the views to .npy first")
-    if extra:
-        raise CrossviewError("--stream takes --x and --y only (no validation or label files)")
-    return True
+        raise CrossviewError(
+            "--stream reads .npy files or folders of .npy shards; convert the views to .npy first"
+        )
+    if kind == "partial_fit" and extra:
+        raise CrossviewError("--stream with cca / ridge takes --x and --y only (no other files)")
+    return kind
 
 
 def _fit_streaming(model, x: Path, y: Path, out: Path, method: str, quiet: bool) -> None:
     """partial_fit over matching chunks of the two .npy views, with progress, then save."""
     from tqdm.auto import tqdm
 
-    from ..datasets.npy_stream import CHUNK_ROWS, iter_npy_rows, npy_info
+    from ..datasets.npy_stream import CHUNK_ROWS, NpyRows
 
-    nx, ny = npy_info(x).shape[0], npy_info(y).shape[0]
+    X, Y = NpyRows(x), NpyRows(y)
+    nx, ny = len(X), len(Y)
     if nx != ny:
         raise CrossviewError(f"--x has {nx} rows and --y {ny}; paired views need the same rows")
-    chunks = zip(iter_npy_rows(x), iter_npy_rows(y))
+    chunks = zip(X.chunks(), Y.chunks())
     total = -(-nx // CHUNK_ROWS)
     for cx, cy in tqdm(chunks, total=total, desc=f"{method} (streaming)", disable=quiet):
         model.partial_fit(cx, cy)

@@ -18,7 +18,7 @@ from torch import nn
 
 from ..exceptions import CrossviewError
 from ..linear._common import CCA_PAIRS, StreamingMoments, least_squares_map, regularized_cca
-from .estimator import TRAIN_PARAM_CONSTRAINTS, DeepTwoViewModel
+from .estimator import TRAIN_PARAM_CONSTRAINTS, DeepTwoViewModel, row_chunks
 from .losses import canonical_correlations, relative_mse
 from .nets import SIZES, as_sizes, mlp
 
@@ -263,11 +263,13 @@ class DCCA(DeepTwoViewModel):
                 f"{k}x{k} code covariances from each batch (use about 10x n_components)"
             )
 
-    def _codes(self, X, Y):
-        return (self._run(self.module_.encoder_x, X), self._run(self.module_.encoder_y, Y))
-
     def _after_fit(self, X, Y):
-        self._fit_linear(_code_moments(*self._codes(X, Y)))
+        k = int(self.n_components)
+        mom = StreamingMoments((k, k), CCA_PAIRS)
+        net = self.module_
+        for cx, cy in zip(row_chunks(X), row_chunks(Y)):
+            mom.add_rows((self._run(net.encoder_x, cx), self._run(net.encoder_y, cy)))
+        self._fit_linear(mom)
 
     def _fit_linear(self, mom: StreamingMoments) -> None:
         """Fit the final linear CCA from the moments of the training codes."""

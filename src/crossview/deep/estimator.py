@@ -3,12 +3,15 @@ training through the shared trainer, batched inference and safe model files."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import CrossviewError, TwoViewModel, check_view, check_views
+from ..base import ConstantColumnWarning, CrossviewError, TwoViewModel, check_view, check_views
+from ..datasets.npy_stream import CHUNK_ROWS, is_rows_on_disk
 from .trainer import (
     AUTO_EPOCHS,
     AUTO_STEPS,
@@ -44,17 +47,85 @@ TRAIN_PARAM_CONSTRAINTS: dict = {name: TRAIN_CONSTRAINTS[name] for name in TRAIN
 }
 
 
-def set_view_variances(module: torch.nn.Module, X: np.ndarray, Y: np.ndarray) -> None:
+def row_chunks(A, rows: int = CHUNK_ROWS):
+    """Yield consecutive chunks of at most ``rows`` rows of an array or of rows on disk."""
+    if is_rows_on_disk(A):
+        yield from A.chunks(rows)
+        return
+    for start in range(0, A.shape[0], rows):
+        yield A[start : start + rows]
+
+
+def column_moments(chunks) -> tuple[int, np.ndarray, np.ndarray]:
+    """Rows, column means and centred sums of squares (float64) of a sequence of row chunks.
+
+    The chunks are merged by the pairwise update of Chan, Golub & LeVeque (1979), as in
+    :class:`~crossview.linear._common.StreamingMoments`, keeping only the diagonal.
+    """
+    n, mean, m2 = 0, None, None
+    for chunk in chunks:
+        c = np.asarray(chunk, dtype=np.float64)
+        b = c.shape[0]
+        if b == 0:
+            continue
+        cm = c.mean(axis=0)
+        cs = ((c - cm) ** 2).sum(axis=0)
+        if mean is None:
+            n, mean, m2 = b, cm, cs
+            continue
+        d = cm - mean
+        total = n + b
+        m2 = m2 + cs + d * d * (n * b / total)
+        mean = mean + d * (b / total)
+        n = total
+    return n, mean, m2
+
+
+def _scan_view(A, name: str) -> float:
+    """Check rows read from disk (finite values, constant columns) in one pass; return the
+    view's total variance."""
+    n, mean, m2 = column_moments(_finite_chunks(A, name))
+    n_const = int((m2 <= 0).sum())
+    if n_const:
+        warnings.warn(
+            f"view {name} has {n_const} constant column(s) of {A.shape[1]}; they carry no "
+            "information (regularisation keeps the methods stable)",
+            ConstantColumnWarning,
+            stacklevel=3,
+        )
+    return float(m2.sum() / n)
+
+
+def _finite_chunks(A, name: str):
+    start = 0
+    for chunk in row_chunks(A):
+        bad = ~np.isfinite(chunk).all(axis=1)
+        if bad.any():
+            raise CrossviewError(
+                f"view {name} ({A.path}) has NaN or inf in row {start + int(np.argmax(bad))}; "
+                "expected finite numbers"
+            )
+        start += chunk.shape[0]
+        yield chunk
+
+
+def total_variance(*parts) -> float:
+    """The total variance (population, float64) of the rows of all ``parts`` together."""
+    _, _, m2 = column_moments(c for A in parts for c in row_chunks(A))
+    return float(m2.sum() / sum(len(A) for A in parts))
+
+
+def set_view_variances(module: torch.nn.Module, var_x: float, var_y: float) -> None:
     """Fill a module's ``var_x`` / ``var_y`` buffers (if it has them) with each training view's
     total variance, the scale of :func:`~crossview.deep.losses.relative_mse`.
 
     A constant view (variance 0) gets 1e-12's floor, so its relative error is its plain error.
     The buffers are saved with the weights, so a loaded model needs no data.
     """
-    for name, A in (("var_x", X), ("var_y", Y)):
+    for name, var in (("var_x", var_x), ("var_y", var_y)):
         buf = getattr(module, name, None)
         if isinstance(buf, torch.Tensor):
-            buf.fill_(max(float(A.astype(np.float64).var(axis=0).sum()), 1e-12))
+            buf.fill_(max(var, 1e-12))
 
 
 class TorchModelMixin:
@@ -179,13 +250,19 @@ class DeepTwoViewModel(TorchModelMixin, TwoViewModel):
         """Hook run after training on the float32 training views."""
 
     def fit(self, X, Y, X_val=None, Y_val=None):
-        """Train on paired views X and Y (optionally watching X_val/Y_val for early stopping)."""
+        """Train on paired views X and Y (optionally watching X_val/Y_val for early stopping).
+
+        X and Y are arrays, or both :class:`~crossview.datasets.npy_stream.NpyRows` (rows on
+        disk, streamed in buffers and never loaded whole; X_val / Y_val may then be either).
+        """
         return self._fit(X, Y, X_val, Y_val)
 
     def _fit(self, X, Y, X_val=None, Y_val=None, X_only=None, Y_only=None):
         """Validate, build and train; ``X_only`` / ``Y_only`` are rows seen in one view only,
         for methods whose network takes them (``forward(x, y, *single_view_batches)``)."""
         self._validate_params()
+        if is_rows_on_disk(X) or is_rows_on_disk(Y):
+            return self._fit_from_disk(X, Y, X_val, Y_val, X_only, Y_only)
         X, Y = check_views(X, Y, dtype=np.float32, min_samples=self.min_samples)
         self.n_features_in_, self.n_features_in_y_ = X.shape[1], Y.shape[1]
         singles = {}
@@ -210,8 +287,8 @@ class DeepTwoViewModel(TorchModelMixin, TwoViewModel):
             )
         self._before_fit(X, Y)
         train_data = (torch.from_numpy(X), torch.from_numpy(Y))
-        all_x = np.concatenate([X, singles["x"]]) if "x" in singles else X
-        all_y = np.concatenate([Y, singles["y"]]) if "y" in singles else Y
+        var_x = total_variance(X, *([singles["x"]] if "x" in singles else []))
+        var_y = total_variance(Y, *([singles["y"]] if "y" in singles else []))
         n_rows = X.shape[0]
         if singles:  # several data sets: the paired rows, then each view's single rows
             train_data = [train_data, *((torch.from_numpy(A),) for A in singles.values())]
@@ -220,11 +297,73 @@ class DeepTwoViewModel(TorchModelMixin, TwoViewModel):
             n_rows = max(n_rows, *(A.shape[0] for A in singles.values()))
 
         def setup(module):
-            set_view_variances(module, all_x, all_y)
+            set_view_variances(module, var_x, var_y)
             if singles:
                 module.single_views = tuple(singles)
 
         self._train_module(X.shape[1], Y.shape[1], train_data, val, n_rows, setup=setup)
+        self._after_fit(X, Y)
+        return self
+
+    def _fit_from_disk(self, X, Y, X_val, Y_val, X_only, Y_only):
+        """:meth:`_fit` on views read from disk (``NpyRows``): checked in one pass, trained by
+        the trainer one shuffle buffer at a time; the hooks see the ``NpyRows``."""
+        if not (is_rows_on_disk(X) and is_rows_on_disk(Y)):
+            raise CrossviewError(
+                "give both views as NpyRows (rows on disk) or both as arrays; got "
+                f"X: {type(X).__name__}, Y: {type(Y).__name__}"
+            )
+        if X_only is not None or Y_only is not None:
+            raise CrossviewError(
+                "single-view rows (X_only / Y_only) train from memory; give X and Y as arrays"
+            )
+        if len(X) != len(Y):
+            raise CrossviewError(
+                f"views X and Y have different numbers of rows: X has {len(X)} ({X.path}), "
+                f"Y has {len(Y)} ({Y.path}); expected one row per item in both"
+            )
+        if len(X) < self.min_samples:
+            raise CrossviewError(
+                f"views have {len(X)} rows; this method needs at least {self.min_samples}"
+            )
+        self.n_features_in_, self.n_features_in_y_ = X.shape[1], Y.shape[1]
+        val = None
+        if (X_val is None) != (Y_val is None):
+            raise CrossviewError("give both X_val and Y_val, or neither")
+        if X_val is not None:
+            val = []
+            for name, A, width in (("X_val", X_val, X.shape[1]), ("Y_val", Y_val, Y.shape[1])):
+                if is_rows_on_disk(A):
+                    if A.shape[1] != width:
+                        raise CrossviewError(
+                            f"view {name} has {A.shape[1]} features ({A.path}); the training "
+                            f"view has {width}"
+                        )
+                    _scan_view(A, name)
+                    val.append(A)
+                else:
+                    val.append(
+                        torch.from_numpy(check_view(A, name, n_features=width, dtype=np.float32))
+                    )
+            if len(val[0]) != len(val[1]):
+                raise CrossviewError(
+                    f"X_val has {len(val[0])} rows and Y_val {len(val[1])}; expected the same"
+                )
+            val = tuple(val)
+        if self.batch_size > len(X):
+            raise CrossviewError(
+                f"batch_size={self.batch_size} is larger than the {len(X)} training rows"
+            )
+        var_x, var_y = _scan_view(X, "X"), _scan_view(Y, "Y")
+        self._before_fit(X, Y)
+        self._train_module(
+            X.shape[1],
+            Y.shape[1],
+            (X, Y),
+            val,
+            len(X),
+            setup=lambda module: set_view_variances(module, var_x, var_y),
+        )
         self._after_fit(X, Y)
         return self
 
@@ -251,10 +390,10 @@ class StandardizedCodesMixin:
     _CODE_STATS = ("code_mean_x_", "code_std_x_", "code_mean_y_", "code_std_y_")
 
     def _after_fit(self, X: np.ndarray, Y: np.ndarray) -> None:
-        zx = self._run(self._raw_code_x, X).astype(np.float64)
-        zy = self._run(self._raw_code_y, Y).astype(np.float64)
-        self.code_mean_x_, self.code_std_x_ = zx.mean(0), zx.std(0)
-        self.code_mean_y_, self.code_std_y_ = zy.mean(0), zy.std(0)
+        for view, A, fn in (("x", X, self._raw_code_x), ("y", Y, self._raw_code_y)):
+            n, mean, m2 = column_moments(self._run(fn, c) for c in row_chunks(A))
+            setattr(self, f"code_mean_{view}_", mean)
+            setattr(self, f"code_std_{view}_", np.sqrt(m2 / n))
 
     def _extra_state(self):
         return {n: getattr(self, n) for n in self._CODE_STATS}, {}

@@ -11,7 +11,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from torch import nn
 
-from .estimator import TRAIN_PARAM_CONSTRAINTS, DeepTwoViewModel
+from ..linear._common import StreamingMoments
+from .estimator import TRAIN_PARAM_CONSTRAINTS, DeepTwoViewModel, row_chunks
 from .losses import cosine_distance, info_nce, mae, mse
 from .nets import SIZES, as_sizes, mlp
 from .nets import activation as activation_layer
@@ -82,16 +83,23 @@ class _MapNet(nn.Module):
         return {"loss": sum(terms.values()), **terms}
 
 
-def _least_squares(A: np.ndarray, B: np.ndarray, rel_alpha: float = 1e-4):
-    """Ridge map ``B ~ A W + b`` with a tiny ridge (``rel_alpha`` times the mean variance of A)
-    so that collinear or few rows still give a finite answer."""
-    A64, B64 = A.astype(np.float64), B.astype(np.float64)
-    mu_a, mu_b = A64.mean(axis=0), B64.mean(axis=0)
-    Ac, Bc = A64 - mu_a, B64 - mu_b
-    G = Ac.T @ Ac
+def _least_squares(mom: StreamingMoments, src: int, dst: int, rel_alpha: float = 1e-4):
+    """Ridge map ``B ~ A W + b`` from the moments of blocks ``src`` (A) and ``dst`` (B), with a
+    tiny ridge (``rel_alpha`` times the mean variance of A) so that collinear or few rows still
+    give a finite answer."""
+    G = mom.scatter[(src, src)].copy()
     G[np.diag_indices_from(G)] += rel_alpha * max(np.trace(G) / G.shape[0], 1e-12)
-    W = np.linalg.solve(G, Ac.T @ Bc)
-    return W, mu_b - mu_a @ W
+    C = mom.scatter[(src, dst)] if src < dst else mom.scatter[(dst, src)].T
+    W = np.linalg.solve(G, C)
+    return W, mom.means[dst] - mom.means[src] @ W
+
+
+def _paired_moments(X, Y) -> StreamingMoments:
+    """Means and scatter matrices of two views (arrays or rows on disk), chunk by chunk."""
+    mom = StreamingMoments((X.shape[1], Y.shape[1]), ((0, 0), (0, 1), (1, 1)))
+    for cx, cy in zip(row_chunks(X), row_chunks(Y)):
+        mom.add_rows((cx, cy))
+    return mom
 
 
 def _learns_y_to_x(model) -> bool:
@@ -253,11 +261,13 @@ class MLPMap(DeepTwoViewModel):
 
     def _before_fit(self, X, Y):
         """Start the residual linear paths at the least-squares maps of the training rows."""
-        self._linear_start = (
-            (_least_squares(X, Y), _least_squares(Y, X) if self.bidirectional else None)
-            if self.residual and as_sizes(self.hidden, "hidden")
-            else None
-        )
+        self._linear_start = None
+        if self.residual and as_sizes(self.hidden, "hidden"):
+            mom = _paired_moments(X, Y)
+            self._linear_start = (
+                _least_squares(mom, 0, 1),
+                _least_squares(mom, 1, 0) if self.bidirectional else None,
+            )
 
     def _build_module(self, n_x, n_y):
         module = self._new_module(n_x, n_y)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 from pathlib import Path
 
+import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from tqdm.auto import tqdm
@@ -60,6 +61,7 @@ TRAIN_CONSTRAINTS: dict = {
     "verbose": ["verbose"],
     "desc": [str],
     "eval_batch_size": [Interval(Integral, 1, None, closed="left"), None],
+    "shuffle_buffer": [Interval(Integral, 1, None, closed="left"), None],
 }
 
 
@@ -354,6 +356,94 @@ def _eval_batches(sizes: list[int], chunks: int) -> list[list[torch.Tensor]]:
     return [list(torch.tensor_split(torch.arange(max(n, chunks)) % n, chunks)) for n in sizes]
 
 
+def is_source(t) -> bool:
+    """Whether ``t`` is a row source read from disk as needed (e.g.
+    :class:`crossview.datasets.npy_stream.NpyRows`): not a tensor, with ``shape`` and
+    ``read(start, stop)`` returning those rows as a NumPy array."""
+    return not torch.is_tensor(t) and callable(getattr(t, "read", None)) and hasattr(t, "shape")
+
+
+def _as_tensor(rows) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
+
+
+def _epoch_plan(n: int, gen: torch.Generator, buffer: int | None):
+    """The row order of one epoch over ``n`` rows, as ``(order, buffers)``.
+
+    ``buffer`` None or at least ``n``: ``order = randperm(n)`` and one buffer. Otherwise the
+    rows are cut into blocks of ``max(1, buffer // 64)`` consecutive rows, the blocks are
+    shuffled, each run of ``buffer // block`` shuffled blocks is one buffer, and the rows of
+    each buffer are shuffled among themselves. ``buffers`` lists, per buffer, the
+    ``(start, stop)`` row ranges of its blocks (in the order they are read) and the permutation
+    of the read rows that gives the buffer's part of ``order``. Every draw comes from ``gen``,
+    so the order depends only on its state (what a checkpoint stores).
+    """
+    if buffer is None or buffer >= n:
+        perm = torch.randperm(n, generator=gen)
+        return perm, [([(0, n)], perm)]
+    block = max(1, buffer // 64)
+    per_buffer = max(1, buffer // block)
+    blocks = torch.randperm(-(-n // block), generator=gen).tolist()
+    order, buffers = [], []
+    for g in range(0, len(blocks), per_buffer):
+        ranges = [(b * block, min(n, (b + 1) * block)) for b in blocks[g : g + per_buffer]]
+        rows = torch.cat([torch.arange(a, b) for a, b in ranges])
+        perm = torch.randperm(len(rows), generator=gen)
+        order.append(rows[perm])
+        buffers.append((ranges, perm))
+    return torch.cat(order), buffers
+
+
+class _EpochRows:
+    """The rows of one data set at positions ``p0:p1`` of an epoch's order.
+
+    Tensors are indexed directly; a row source (see :func:`is_source`) is read one buffer at a
+    time, its blocks read from disk and put in the epoch's order, keeping only the buffers the
+    current positions need (at most two while the steps go forward), so that a streamed set
+    gives exactly the rows the same tensors would.
+    """
+
+    def __init__(self, tensors, plan, device):
+        self.tensors, self.device = tensors, device
+        self.order, self.buffers = plan
+        self.ends = np.cumsum([len(perm) for _, perm in self.buffers])
+        self.cache: dict[int, tuple[torch.Tensor, ...]] = {}
+
+    def _buffer(self, k: int) -> tuple:
+        if k not in self.cache:
+            ranges, perm = self.buffers[k]
+            self.cache[k] = tuple(
+                _as_tensor(np.concatenate([t.read(a, b) for a, b in ranges]))[perm]
+                if is_source(t)
+                else None
+                for t in self.tensors
+            )
+        return self.cache[k]
+
+    def rows(self, p0: int, p1: int) -> tuple[torch.Tensor, ...]:
+        idx = self.order[p0:p1]
+        if not any(is_source(t) for t in self.tensors):
+            return tuple(t[idx] for t in self.tensors)
+        k0 = int(np.searchsorted(self.ends, p0, side="right"))
+        k1 = int(np.searchsorted(self.ends, p1 - 1, side="right"))
+        for k in [k for k in self.cache if k < k0]:
+            del self.cache[k]
+        out = []
+        for i, t in enumerate(self.tensors):
+            if not is_source(t):
+                out.append(t[idx])
+                continue
+            parts = []
+            for k in range(k0, k1 + 1):
+                lo = int(self.ends[k - 1]) if k else 0
+                a, b = max(p0, lo) - lo, min(p1, int(self.ends[k])) - lo
+                parts.append(self._buffer(k)[i][a:b])
+            # a fresh tensor, not a view into the buffer: its alignment (so the kernels'
+            # rounding) is then the same as that of the rows indexed out of a tensor
+            out.append((parts[0].clone() if len(parts) == 1 else torch.cat(parts)).to(self.device))
+        return tuple(out)
+
+
 def _data_sets(data, name: str) -> list[tuple[torch.Tensor, ...]]:
     """Check ``train_data`` / ``val_data`` and return it as a list of data sets.
 
@@ -376,14 +466,19 @@ def _data_sets(data, name: str) -> list[tuple[torch.Tensor, ...]]:
         if (
             not isinstance(tensors, (tuple, list))
             or not tensors
-            or not all(torch.is_tensor(t) for t in tensors)
+            or not all(torch.is_tensor(t) or is_source(t) for t in tensors)
         ):
             hint = " (for one data set pass a tuple)" if torch.is_tensor(tensors) else ""
             raise CrossviewError(
                 f"{label} must be a non-empty tuple or list of tensors, got "
                 f"{type(tensors).__name__}{hint}"
             )
-        rows = [t.shape[0] if t.dim() else 0 for t in tensors]
+        if len(labelled) > 1 and any(is_source(t) for t in tensors):
+            raise CrossviewError(
+                f"{label} holds rows read from disk; those train as the only data set "
+                "(a tuple), not in a list of several"
+            )
+        rows = [len(t) if is_source(t) else t.shape[0] if t.dim() else 0 for t in tensors]
         if len(set(rows)) > 1:
             raise CrossviewError(
                 f"{label} has tensors with different row counts "
@@ -416,6 +511,16 @@ def _check_finite(out: dict[str, torch.Tensor], epoch: int, batch: int) -> None:
     )
 
 
+def _take(t, idx: torch.Tensor) -> torch.Tensor:
+    """Rows ``idx`` of a tensor, or of a row source (a run of consecutive rows, read)."""
+    if not is_source(t):
+        return t[idx]
+    start, stop = int(idx[0]), int(idx[-1]) + 1
+    if stop - start != len(idx):  # pragma: no cover - sources only ever evaluate in order
+        raise CrossviewError("rows read from disk are evaluated in order")
+    return _as_tensor(t.read(start, stop))
+
+
 def evaluate(
     module: torch.nn.Module,
     tensors: tuple[torch.Tensor, ...] | list[tuple[torch.Tensor, ...]],
@@ -436,7 +541,7 @@ def evaluate(
     sums: dict[str, float] = {}
     with torch.no_grad():
         for idxs in zip(*_eval_batches(sizes, max(1, round(n / batch_size)))):
-            out = module(*(t[idx].to(device) for s, idx in zip(sets, idxs) for t in s))
+            out = module(*(_take(t, idx).to(device) for s, idx in zip(sets, idxs) for t in s))
             for k, v in out.items():
                 sums[k] = sums.get(k, 0.0) + float(v) * len(idxs[largest])
     return {k: v / n for k, v in sums.items()}
@@ -464,6 +569,7 @@ def train(
     verbose: bool = True,
     desc: str = "train",
     eval_batch_size: int | None = None,
+    shuffle_buffer: int | None = None,
 ) -> History:
     """Train ``module`` with minibatches and return the :class:`History` of every loss term.
 
@@ -550,6 +656,18 @@ def train(
     eval_batch_size : int or None, default=None
         Rows per validation step; None: ``max(batch_size, 1000)``. A row that is large (e.g.
         a whole padded set of items) wants fewer.
+    shuffle_buffer : int or None, default=None
+        For one data set: shuffle blocks of rows, then the rows of this many at a time (see
+        :func:`_epoch_plan`), instead of all rows at once; what streaming from disk needs, and
+        the same order for tensors. None: the row sources' own ``shuffle_buffer`` if the set
+        holds any, else one shuffle of all rows. Raised to the global batch if smaller.
+
+    A data set's "tensors" may also be row sources read from disk as needed (e.g.
+    :class:`crossview.datasets.npy_stream.NpyRows`, see :func:`is_source`): the set is then
+    trained one buffer at a time and never loaded whole; with the same ``shuffle_buffer`` it
+    gives the same batches, so the same weights, as its rows in memory. Such a set must be
+    the only one (a tuple). Every rank of a distributed run reads whole buffers and keeps its
+    shard of each batch.
 
     Returns
     -------
@@ -586,10 +704,19 @@ def train(
         if world_size > 1 and dev.type == "cuda" and dev.index is None:
             dev = torch.device("cuda", torch.cuda.current_device())
         module.to(dev)
-        train_sets = [tuple(t.to(dev) for t in s) for s in train_sets]
+
+        def on_device(s):
+            return tuple(t if is_source(t) else t.to(dev) for t in s)
+
+        train_sets = [on_device(s) for s in train_sets]
         if val_sets is not None:
-            val_data = [tuple(t.to(dev) for t in s) for s in val_sets]
-        sizes = [s[0].shape[0] for s in train_sets]
+            val_data = [on_device(s) for s in val_sets]
+        sizes = [len(s[0]) for s in train_sets]
+        if shuffle_buffer is None:
+            own = [t.shuffle_buffer for t in train_sets[0] if is_source(t)]
+            shuffle_buffer = min(own) if own else None
+        if shuffle_buffer is not None:
+            shuffle_buffer = max(int(shuffle_buffer), batch_size * world_size)
         n = max(sizes)
         largest = sizes.index(n)
         gen = torch.Generator()
@@ -653,14 +780,13 @@ def train(
                         group["lr"] = learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
                 sums: dict[str, float] = {}
                 # the global batches of batch_size x world_size rows; each rank keeps its shard
-                per_set = _epoch_batches(sizes, batch_size * world_size, gen)
-                for b, idxs in enumerate(zip(*per_set)):
-                    if world_size > 1:
-                        idxs = tuple(idx.tensor_split(world_size)[rank] for idx in idxs)
-                    batch = tuple(t[idx] for s, idx in zip(train_sets, idxs) for t in s)
+                steps, seen = _epoch_steps(
+                    train_sets, sizes, batch_size * world_size, gen, shuffle_buffer, dev
+                )
+                history.samples_seen += seen
+                for b, (batch, rows) in enumerate(step(rank, world_size) for step in steps):
                     with autocast, distributed.sharded_batch(world_size > 1):
                         out = step_module(*batch)
-                    rows = len(idxs[largest])
                     # each term times its rows: summed over the ranks, the global batch's sums,
                     # so every rank logs the same means and stops alike
                     weighted = {k: float(v.detach()) * rows for k, v in out.items()}
@@ -684,7 +810,6 @@ def train(
                         sums[k] = sums.get(k, 0.0) + v
                 row = {k: v / n for k, v in sums.items()}
                 history.train.append(row)
-                history.samples_seen += sum(len(idx) for batches in per_set for idx in batches)
                 score = row["loss"]
                 postfix = {k: f"{v:.4g}" for k, v in row.items()}
                 if val_data is not None:
@@ -737,6 +862,44 @@ def train(
             module.load_state_dict(best_state)
         module.eval()
         return history
+
+
+def _epoch_steps(sets, sizes, global_batch, gen, shuffle_buffer, device):
+    """One epoch's training steps, drawn from ``gen``, and the rows they visit in all.
+
+    Returns ``(steps, seen)``: each step is a function ``(rank, world_size) -> (batch, rows)``
+    giving the tensors passed to the module (this rank's shard of the global batch, every
+    set in order) and the rows of the largest set in it.
+    """
+    if len(sets) == 1:  # one data set: near-equal runs of the epoch's order
+        n = sizes[0]
+        reader = _EpochRows(sets[0], _epoch_plan(n, gen, shuffle_buffer), device)
+        spans = torch.tensor_split(torch.arange(n), max(1, round(n / global_batch)))
+
+        def one(span):
+            def step(rank, world_size):
+                part = span.tensor_split(world_size)[rank] if world_size > 1 else span
+                p0 = int(part[0]) if len(part) else int(span[0])
+                return reader.rows(p0, p0 + len(part)), len(part)
+
+            return step
+
+        return [one(span) for span in spans], n
+    largest = sizes.index(max(sizes))
+    per_set = _epoch_batches(sizes, global_batch, gen)
+
+    def several(idxs):
+        def step(rank, world_size):
+            if world_size > 1:
+                shard = tuple(idx.tensor_split(world_size)[rank] for idx in idxs)
+            else:
+                shard = idxs
+            return tuple(t[i] for s, i in zip(sets, shard) for t in s), len(shard[largest])
+
+        return step
+
+    seen = sum(len(idx) for batches in per_set for idx in batches)
+    return [several(idxs) for idxs in zip(*per_set)], seen
 
 
 def _autocast(precision: str, device: torch.device):
