@@ -1,5 +1,5 @@
 """CorrNet epoch time and peak memory against rows: MNIST halves at 1x, 4x and 16x, trained
-from disk (``NpyRows``) and from memory.
+from disk (``DiskRows``) and from memory.
 
 Writes, per scale ``s``, two .npy views of ``50,000 s`` rows: the MNIST training left and right
 halves (392 float32 columns each), copy ``k`` of them with Gaussian pixel noise of sd 0.05 (no
@@ -7,7 +7,7 @@ two rows equal). Then each fit runs in a fresh process, so each peak resident me
 fit's alone: ``CorrNet(n_components=50, x_hidden=(500, 300), epochs=1)`` with its other
 defaults, on
 
-- ``disk``: ``NpyRows`` views, streamed one shuffle buffer (32,768 rows) at a time;
+- ``disk``: ``DiskRows`` views, streamed one shuffle buffer (32,768 rows) at a time;
 - ``memory``: the same files loaded whole with ``numpy.load``.
 
     python benchmarks/stream_epochs.py --data-dir ../shared/data --work /tmp/stream-epochs
@@ -62,14 +62,14 @@ def write_views(data_dir, scale: int, work: Path) -> None:
 
 
 def run_fit(mode: str, scale: int, work: Path, epochs: int) -> dict:
-    from crossview.datasets.npy_stream import NpyRows
+    from crossview.datasets.npy_stream import DiskRows
     from crossview.deep.corrnet import CorrNet
 
     base_rss = peak_rss_mb()
     paths = [work / f"x{scale}.npy", work / f"y{scale}.npy"]
     t0 = time.perf_counter()
     if mode == "disk":
-        X, Y = (NpyRows(p) for p in paths)
+        X, Y = (DiskRows(p) for p in paths)
     else:
         X, Y = (np.load(p) for p in paths)
     model = CorrNet(n_components=50, x_hidden=(500, 300), epochs=epochs, random_state=0)

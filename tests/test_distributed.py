@@ -12,7 +12,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from crossview.datasets.npy_stream import NpyRows
+from crossview.datasets.npy_stream import DiskRows
 from crossview.deep.corrnet import CorrNet
 from crossview.deep.dcca import DCCA
 from crossview.deep.distributed import gather_rows, sharded_batch, world
@@ -42,7 +42,7 @@ def _fit(method: str, batch_size: int, epochs: int, rows: int, files=None, **kwa
     """Train on the first ``rows`` rows, or on the .npy ``files`` (read from disk) if given."""
     X, Y = (t[:rows] for t in _data())
     if files is not None:
-        X, Y = (NpyRows(f, shuffle_buffer=40) for f in files)
+        X, Y = (DiskRows(f, shuffle_buffer=40) for f in files)
     module = _module(method)
     hist = train(
         module,

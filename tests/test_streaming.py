@@ -1,4 +1,4 @@
-"""Deep training from rows on disk (NpyRows): the same batches, weights and outputs as the same
+"""Deep training from rows on disk (DiskRows): the same batches, weights and outputs as the same
 rows in memory, shuffle buffers, shards, clear errors, and `crossview fit --stream`."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import torch
 from cli_helpers import user_error
 
 from crossview.cli import main
-from crossview.datasets.npy_stream import NpyRows
+from crossview.datasets.npy_stream import DiskRows
 from crossview.deep.corrnet import CorrNet
 from crossview.deep.dcca import DCCA, DCCAE
 from crossview.deep.mlp_map import MLPMap
@@ -41,7 +41,7 @@ def on_disk(views, tmp_path):
 
 def test_npy_rows_reads_ranges_across_shards(views, on_disk):
     X, _ = views
-    rows = NpyRows(on_disk[0])
+    rows = DiskRows(on_disk[0])
     assert rows.shape == X.shape and len(rows) == 300 and rows.dtype == np.float32
     for a, b in [(0, 300), (65, 75), (70, 71), (71, 72), (299, 400), (5, 5)]:
         np.testing.assert_array_equal(rows.read(a, b), X[a:b])
@@ -53,17 +53,80 @@ def test_npy_rows_reads_ranges_across_shards(views, on_disk):
 
 def test_npy_rows_errors(tmp_path):
     with pytest.raises(CrossviewError, match="does not exist"):
-        NpyRows(tmp_path / "missing.npy")
+        DiskRows(tmp_path / "missing.npy")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CrossviewError, match="no .npy shards"):
-        NpyRows(tmp_path / "empty")
+    with pytest.raises(CrossviewError, match="no .npy or .parquet shards"):
+        DiskRows(tmp_path / "empty")
     (tmp_path / "mixed").mkdir()
     np.save(tmp_path / "mixed" / "a.npy", np.ones((3, 4), np.float32))
     np.save(tmp_path / "mixed" / "b.npy", np.ones((3, 5), np.float32))
     with pytest.raises(CrossviewError, match="differ in columns"):
-        NpyRows(tmp_path / "mixed")
+        DiskRows(tmp_path / "mixed")
     with pytest.raises(CrossviewError, match="shuffle_buffer must be >= 1"):
-        NpyRows(tmp_path / "mixed" / "a.npy", shuffle_buffer=0)
+        DiskRows(tmp_path / "mixed" / "a.npy", shuffle_buffer=0)
+
+
+def _write_parquet(path, rows, row_group_size, names=None):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    names = names or [f"f{j}" for j in range(rows.shape[1])]
+    table = pa.table({name: rows[:, j] for j, name in enumerate(names)})
+    pq.write_table(table, path, row_group_size=row_group_size)
+
+
+def test_parquet_rows_read_by_row_group(views, tmp_path):
+    X, _ = views
+    (tmp_path / "px").mkdir()
+    _write_parquet(tmp_path / "px" / "a.parquet", X[:100], 32)
+    _write_parquet(tmp_path / "px" / "b.parquet", X[100:], 50)
+    rows = DiskRows(tmp_path / "px")
+    assert rows.shape == X.shape and rows.dtype == np.float64
+    for a, b in [(0, 300), (30, 34), (99, 101), (150, 151), (290, 400)]:
+        np.testing.assert_array_equal(rows.read(a, b), X[a:b])
+    np.testing.assert_array_equal(np.concatenate(list(rows.chunks(64))), X)
+    # its row groups are its blocks, numbered across the shards
+    starts = [0, 32, 64, 96, 100, 150, 200, 250, 300]
+    assert rows.blocks == list(zip(starts[:-1], starts[1:]))
+    assert DiskRows(tmp_path / "px" / "b.parquet").blocks[0] == (0, 50)
+    np.save(tmp_path / "px" / "c.npy", X[:3])
+    with pytest.raises(CrossviewError, match="both .npy and .parquet"):
+        DiskRows(tmp_path / "px")
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"w": ["a", "b"], "s": ["x", "y"]}), tmp_path / "text.parquet")
+    with pytest.raises(CrossviewError, match="column 's' holds text"):
+        DiskRows(tmp_path / "text.parquet")
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet")
+    with pytest.raises(CrossviewError, match="not a readable Parquet file"):
+        DiskRows(tmp_path / "bad.parquet")
+    (tmp_path / "x.csv").write_text("1,2\n")
+    with pytest.raises(CrossviewError, match="neither a .npy nor a .parquet"):
+        DiskRows(tmp_path / "x.csv")
+
+
+def test_training_from_parquet_shuffles_its_row_groups(views, on_disk, tmp_path):
+    X, Y = views
+    # row groups of buffer // 64 rows are the blocks a .npy source is cut into: the same order
+    _write_parquet(tmp_path / "x.parquet", X, 2)
+    _write_parquet(tmp_path / "y.parquet", Y, 2)
+    parquet = tuple(DiskRows(tmp_path / f"{v}.parquet", shuffle_buffer=128) for v in "xy")
+    npy = (DiskRows(on_disk[0], shuffle_buffer=128), DiskRows(on_disk[1], shuffle_buffer=128))
+    from_parquet, _ = _train(parquet)
+    from_npy, _ = _train(npy)
+    for k, v in from_npy.items():
+        torch.testing.assert_close(from_parquet[k], v, rtol=0, atol=0)
+    # larger row groups: buffers of whole row groups, every row once an epoch
+    groups = [(0, 100), (100, 130), (130, 160), (160, 300)]
+    order, buffers = _epoch_plan(300, torch.Generator().manual_seed(0), 64, groups)
+    assert sorted(order.tolist()) == list(range(300))
+    assert all(set(ranges) <= set(groups) for ranges, _ in buffers)
+    assert all(sum(b - a for a, b in ranges) >= 64 for ranges, _ in buffers[:-1])
+    _write_parquet(tmp_path / "x40.parquet", X, 40)
+    model = CorrNet(n_components=2, x_hidden=(8,), epochs=2, batch_size=32, random_state=0)
+    model.set_params(verbose=False).fit(DiskRows(tmp_path / "x40.parquet"), DiskRows(on_disk[1]))
+    assert np.isfinite(model.transform(X)).all()
 
 
 def test_epoch_plan_shuffles_blocks_then_rows_within_buffers():
@@ -94,7 +157,7 @@ def _train(data, **kwargs):
 
 def test_training_from_disk_equals_training_in_memory_with_the_same_buffer(views, on_disk):
     X, Y = (torch.from_numpy(a) for a in views)
-    disk = (NpyRows(on_disk[0], shuffle_buffer=40), NpyRows(on_disk[1], shuffle_buffer=40))
+    disk = (DiskRows(on_disk[0], shuffle_buffer=40), DiskRows(on_disk[1], shuffle_buffer=40))
     streamed, hist = _train(disk)
     in_memory, hist_memory = _train((X, Y), shuffle_buffer=40)
     for k, v in in_memory.items():
@@ -104,14 +167,14 @@ def test_training_from_disk_equals_training_in_memory_with_the_same_buffer(views
     whole, _ = _train((X, Y))
     assert not torch.equal(whole["enc_x.0.weight"], in_memory["enc_x.0.weight"])
     # validation rows may be on disk too
-    _, with_val = _train(disk, val_data=(NpyRows(on_disk[0]), NpyRows(on_disk[1])))
+    _, with_val = _train(disk, val_data=(DiskRows(on_disk[0]), DiskRows(on_disk[1])))
     _, with_val_memory = _train((X, Y), val_data=(X, Y), shuffle_buffer=40)
     for row, row_memory in zip(with_val.val, with_val_memory.val):
         assert row == pytest.approx(row_memory, rel=1e-6)
 
 
 def test_streamed_training_resumes_exactly(views, on_disk, tmp_path):
-    disk = (NpyRows(on_disk[0], shuffle_buffer=40), NpyRows(on_disk[1], shuffle_buffer=40))
+    disk = (DiskRows(on_disk[0], shuffle_buffer=40), DiskRows(on_disk[1], shuffle_buffer=40))
     whole, _ = _train(disk)
     ckpt = tmp_path / "ckpt"
     torch.manual_seed(0)
@@ -126,7 +189,7 @@ def test_streamed_training_resumes_exactly(views, on_disk, tmp_path):
 def test_rows_on_disk_train_only_as_the_one_data_set(views, on_disk):
     X, _ = (torch.from_numpy(a) for a in views)
     with pytest.raises(CrossviewError, match="only data set"):
-        _train([(NpyRows(on_disk[0]), NpyRows(on_disk[1])), (X,)])
+        _train([(DiskRows(on_disk[0]), DiskRows(on_disk[1])), (X,)])
 
 
 METHODS = [
@@ -144,7 +207,7 @@ def test_estimators_fit_from_disk_like_from_memory(views, on_disk, cls, params):
     X, Y = views
     kwargs = dict(params, epochs=2, batch_size=32, random_state=0, verbose=False)
     memory = cls(**kwargs).fit(X, Y)
-    disk = cls(**kwargs).fit(NpyRows(on_disk[0]), NpyRows(on_disk[1]))
+    disk = cls(**kwargs).fit(DiskRows(on_disk[0]), DiskRows(on_disk[1]))
     out = "transform" if hasattr(memory, "transform") else "predict"
     np.testing.assert_array_equal(getattr(disk, out)(X), getattr(memory, out)(X))
     assert disk.n_features_in_ == 12 and disk.history_.train == memory.history_.train
@@ -152,20 +215,20 @@ def test_estimators_fit_from_disk_like_from_memory(views, on_disk, cls, params):
 
 def test_estimator_errors_for_rows_on_disk(views, on_disk, tmp_path):
     X, Y = views
-    x, y = NpyRows(on_disk[0]), NpyRows(on_disk[1])
+    x, y = DiskRows(on_disk[0]), DiskRows(on_disk[1])
     model = CorrNet(n_components=2, x_hidden=(4,), epochs=1, batch_size=32, verbose=False)
-    with pytest.raises(CrossviewError, match="both views as NpyRows"):
+    with pytest.raises(CrossviewError, match="both views as DiskRows"):
         model.fit(x, Y)
     with pytest.raises(CrossviewError, match="X_only"):
         model.fit(x, y, X_only=X)
     np.save(tmp_path / "short.npy", Y[:-1])
     with pytest.raises(CrossviewError, match="different numbers of rows"):
-        model.fit(x, NpyRows(tmp_path / "short.npy"))
+        model.fit(x, DiskRows(tmp_path / "short.npy"))
     bad = Y.copy()
     bad[123, 4] = np.nan
     np.save(tmp_path / "nan.npy", bad)
     with pytest.raises(CrossviewError, match="NaN or inf in row 123"):
-        model.fit(x, NpyRows(tmp_path / "nan.npy"))
+        model.fit(x, DiskRows(tmp_path / "nan.npy"))
     with pytest.raises(CrossviewError, match="X_val has 9 features"):
         model.fit(x, y, X_val=Y, Y_val=Y)
     with pytest.raises(CrossviewError, match="larger than the 300"):
@@ -193,5 +256,19 @@ def test_cli_fit_streams_deep_methods(views, on_disk, tmp_path, capsys, monkeypa
     val = ["--x-val", str(tmp_path / "x.npy"), "--y-val", str(on_disk[1])]
     assert main(["fit", "dcca", *whole, *val, *params, "--out", str(tmp_path / "d")]) == 0
     assert "streamed from disk" in capsys.readouterr().out
+    # Parquet views too, for the deep methods and for partial_fit
+    for v, rows in zip("xy", views):
+        _write_parquet(tmp_path / f"{v}.parquet", rows, 64)
+    pq_args = ["--x", str(tmp_path / "x.parquet"), "--y", str(tmp_path / "y.parquet"), "--stream"]
+    assert main(["fit", "corrnet", *pq_args, *params, "--out", str(tmp_path / "p")]) == 0
+    assert "streamed from disk" in capsys.readouterr().out
+    assert (
+        main(["fit", "cca", *pq_args, "-p", "n_components=2", "--out", str(tmp_path / "c"), "-q"])
+        == 0
+    )
+    from crossview.linear import CCA
+
+    ref = CCA(n_components=2).fit(X.astype(np.float64), Y.astype(np.float64))
+    np.testing.assert_allclose(load_model(tmp_path / "c").transform(X), ref.transform(X), atol=1e-8)
     line = user_error(capsys, ["fit", "kcca", *whole, "--out", str(tmp_path / "k"), "--stream"])
     assert "deep paired method" in line

@@ -110,9 +110,9 @@ def fit_cmd(
         _fit_streaming(cls(**params), x, y, out, method, quiet)
         return
     if kind == "disk":  # a deep method trains from the files, one shuffle buffer at a time
-        from ..datasets.npy_stream import NpyRows
+        from ..datasets.npy_stream import DiskRows
 
-        X, Y = NpyRows(x), NpyRows(y)
+        X, Y = DiskRows(x), DiskRows(y)
     else:
         X, Y = read_array(x), read_array(y)
     fit_kwargs = {}
@@ -154,16 +154,16 @@ STREAM_BYTES = 1 << 30
 
 
 def _disk_bytes(path: Path) -> int:
-    """Bytes of a .npy file, or of the .npy shards in a folder."""
+    """Bytes of a .npy / .parquet file, or of the shards in a folder."""
     if path.is_dir():
-        return sum(p.stat().st_size for p in path.iterdir() if p.suffix == ".npy")
+        return sum(p.stat().st_size for p in path.iterdir() if p.suffix in (".npy", ".parquet"))
     return path.stat().st_size
 
 
 def _streams(cls, method: str, x: Path, y: Path, stream: Optional[bool], extra: bool):
     """How `fit` reads the views: None (whole, into memory), "partial_fit" (chunk by chunk
     into partial_fit) or "disk" (a deep method training from the files); streaming is asked
-    for, or chosen for .npy files (or folders of .npy shards) above :data:`STREAM_BYTES`.
+    for, or chosen for .npy / .parquet files (or folders of shards) above :data:`STREAM_BYTES`.
     ``extra``: validation files are given (deep methods take them) or the method is
     label-linked (which never streams)."""
     from ..deep.estimator import DeepTwoViewModel
@@ -175,7 +175,7 @@ def _streams(cls, method: str, x: Path, y: Path, stream: Optional[bool], extra: 
         if isinstance(cls, type) and issubclass(cls, DeepTwoViewModel)
         else None
     )
-    npy = all(p.suffix == ".npy" or p.is_dir() for p in (x, y))
+    npy = all(p.suffix in (".npy", ".parquet") or p.is_dir() for p in (x, y))
     if kind == "partial_fit" and extra:
         kind = None if stream is None else kind
     if stream is None:
@@ -196,7 +196,8 @@ def _streams(cls, method: str, x: Path, y: Path, stream: Optional[bool], extra: 
         )
     if not npy:
         raise CrossviewError(
-            "--stream reads .npy files or folders of .npy shards; convert the views to .npy first"
+            "--stream reads .npy or .parquet files or folders of their shards; "
+            "convert the views to .npy first"
         )
     if kind == "partial_fit" and extra:
         raise CrossviewError("--stream with cca / ridge takes --x and --y only (no other files)")
@@ -204,12 +205,12 @@ def _streams(cls, method: str, x: Path, y: Path, stream: Optional[bool], extra: 
 
 
 def _fit_streaming(model, x: Path, y: Path, out: Path, method: str, quiet: bool) -> None:
-    """partial_fit over matching chunks of the two .npy views, with progress, then save."""
+    """partial_fit over matching chunks of the two views on disk, with progress, then save."""
     from tqdm.auto import tqdm
 
-    from ..datasets.npy_stream import CHUNK_ROWS, NpyRows
+    from ..datasets.npy_stream import CHUNK_ROWS, DiskRows
 
-    X, Y = NpyRows(x), NpyRows(y)
+    X, Y = DiskRows(x), DiskRows(y)
     nx, ny = len(X), len(Y)
     if nx != ny:
         raise CrossviewError(f"--x has {nx} rows and --y {ny}; paired views need the same rows")

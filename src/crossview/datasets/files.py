@@ -176,10 +176,15 @@ def read_parquet_table(path: Path):
 
 def _read_parquet(path: Path) -> tuple[np.ndarray, list[str] | None]:
     """Read numeric columns of a Parquet file; a string first column or index is the vocab."""
+    return parquet_to_array(path, read_parquet_table(path))
+
+
+def parquet_to_array(path: Path, table) -> tuple[np.ndarray, list[str] | None]:
+    """The numeric columns of a ``pyarrow.Table`` read from ``path`` as a float64 matrix (a
+    list-of-numbers column expanded), and a string first column or index as the vocab."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = read_parquet_table(path)
     meta = table.schema.pandas_metadata or {}
     index_cols = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
     order = index_cols + [n for n in table.column_names if n not in index_cols]

@@ -1,10 +1,11 @@
-"""Read the rows of a 2-D ``.npy`` file in chunks, never the whole array (data beyond memory).
+"""Read the rows of 2-D arrays on disk in chunks, never the whole array (data beyond memory).
 
 NumPy's ``mmap_mode="r"`` also avoids loading a file, but every page it touches stays resident
 and counts towards the process's memory until the kernel reclaims it; reading each chunk with
 ``numpy.fromfile`` keeps the resident memory at one chunk. :func:`iter_npy_rows` feeds
 ``partial_fit`` (``CCA``, ``RidgeMap``); :func:`npy_dask` gives a Dask array whose chunks are
-read by the workers themselves.
+read by the workers themselves. :class:`DiskRows` reads any range of rows of a ``.npy`` or
+Parquet file or a folder of shards: what the deep estimators train from.
 """
 
 from __future__ import annotations
@@ -99,25 +100,117 @@ def npy_dask(path: Path | str, chunk_rows: int = CHUNK_ROWS):
     return da.concatenate(parts, axis=0) if parts else da.zeros((0, d), dtype=info.dtype)
 
 
-#: rows a streamed training set shuffles together by default (see :class:`NpyRows`)
+#: rows a streamed training set shuffles together by default (see :class:`DiskRows`)
 SHUFFLE_BUFFER = 32768
 
 
-class NpyRows:
-    """Rows of a 2-D array on disk, one ``.npy`` file or a folder of ``.npy`` shards, read by
-    ranges and never loaded whole.
+class _NpyShard:
+    """One ``.npy`` file of a :class:`DiskRows`: any range of rows is one read."""
 
-    A folder's shards are its ``*.npy`` files in name order, concatenated by rows; they need
-    the same number of columns and dtype. ``rows[a:b]`` (or :meth:`read`) reads rows ``a:b``
-    from disk, ``len(rows)`` and ``rows.shape`` give the size. Deep estimators' ``fit`` takes
-    two of these for its views (``CorrNet().fit(NpyRows("x.npy"), NpyRows("y.npy"))``) and
-    trains from disk: each epoch visits blocks of rows in a shuffled order and shuffles the
-    rows of ``shuffle_buffer`` rows at a time (see :func:`crossview.deep.trainer.train`).
+    def __init__(self, path: Path):
+        self.path, self.info = path, npy_info(path)
+        self.n, self.width = self.info.shape
+        self.dtype = self.info.dtype
+        self.blocks = None  # no preferred reads: any range costs its bytes
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return read_npy_rows(self.path, start, stop, self.info)
+
+
+class _ParquetShard:
+    """One Parquet file of a :class:`DiskRows`, decoded one row group at a time.
+
+    Parquet compresses each column of a row group as a whole, so a range of rows costs the
+    decoding of every row group it touches: the row groups are this shard's ``blocks`` (the
+    trainer's unit of shuffling) and the last two decoded are kept.
+    """
+
+    def __init__(self, path: Path):
+        from .files import parquet_to_array
+
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise CrossviewError(
+                f"reading {path} needs pyarrow: pip install pyarrow (or crossview[parquet])"
+            ) from None
+        self.path, self._to_array, self._errors = path, parquet_to_array, (pa.ArrowException,)
+        try:
+            self.file = pq.ParquetFile(path)
+            meta = self.file.metadata
+            sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+            first = next(self.file.iter_batches(batch_size=1), None)
+        except (pa.ArrowException, OSError) as exc:
+            detail = " ".join(str(exc).split())
+            raise CrossviewError(f"{path} is not a readable Parquet file ({detail})") from None
+        if first is None:
+            raise CrossviewError(f"{path} holds no rows; expected a table of numbers")
+        sample, _ = parquet_to_array(path, pa.Table.from_batches([first]))
+        self.n, self.width, self.dtype = int(sum(sizes)), sample.shape[1], sample.dtype
+        self._starts = np.cumsum([0, *sizes])
+        self.blocks = [(int(a), int(b)) for a, b in zip(self._starts[:-1], self._starts[1:])]
+        self._cache: dict[int, np.ndarray] = {}
+
+    def _group(self, g: int) -> np.ndarray:
+        if g not in self._cache:
+            try:
+                table = self.file.read_row_group(g)
+            except (*self._errors, OSError) as exc:
+                detail = " ".join(str(exc).split())
+                raise CrossviewError(
+                    f"{self.path}: row group {g} is unreadable ({detail})"
+                ) from None
+            rows, _ = self._to_array(self.path, table)
+            if rows.shape[1] != self.width:
+                raise CrossviewError(
+                    f"{self.path}: row group {g} has {rows.shape[1]} columns where the first "
+                    f"has {self.width}"
+                )
+            while len(self._cache) >= 2:
+                del self._cache[next(iter(self._cache))]
+            self._cache[g] = rows
+        return self._cache[g]
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        first = int(np.searchsorted(self._starts, start, side="right")) - 1
+        parts = []
+        for g in range(first, len(self.blocks)):
+            lo, hi = self.blocks[g]
+            if lo >= stop:
+                break
+            parts.append(self._group(g)[max(start, lo) - lo : min(stop, hi) - lo])
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+#: shard formats :class:`DiskRows` reads, by suffix
+SHARD_TYPES = {".npy": _NpyShard, ".parquet": _ParquetShard}
+
+
+class DiskRows:
+    """Rows of a 2-D array on disk, read by ranges and never loaded whole: a ``.npy`` or
+    ``.parquet`` file, or a folder of ``.npy`` or ``.parquet`` shards.
+
+    A folder's shards are its ``*.npy`` (or ``*.parquet``) files in name order, concatenated by
+    rows; they need the same number of columns (and dtype). ``rows[a:b]`` (or :meth:`read`)
+    reads rows ``a:b`` from disk, ``len(rows)`` and ``rows.shape`` give the size. Deep
+    estimators' ``fit`` takes two of these for its views
+    (``CorrNet().fit(DiskRows("x.npy"), DiskRows("y.npy"))``) and trains from disk: each epoch
+    visits blocks of rows in a shuffled order and shuffles the rows of ``shuffle_buffer`` rows
+    at a time (see :func:`crossview.deep.trainer.train`).
+
+    A ``.npy`` file is read with ``numpy.fromfile`` at the rows' offset. A Parquet file is
+    decoded one row group at a time (numeric columns, or one column of number lists, as
+    :func:`crossview.datasets.files.read_view` reads them; a text first column is skipped);
+    its row groups are the blocks the trainer shuffles, so write it with row groups of a few
+    thousand rows (``pyarrow.parquet.write_table(table, path, row_group_size=4096)``): a
+    row group larger than ``shuffle_buffer`` makes a buffer of its own. Needs pyarrow.
 
     Parameters
     ----------
     path : str or path-like
-        A ``.npy`` file holding a C-ordered 2-D numeric array, or a folder of such files.
+        A ``.npy`` file holding a C-ordered 2-D numeric array, a ``.parquet`` table of numbers,
+        or a folder of such files (of one kind).
     shuffle_buffer : int, default=32768
         Rows shuffled together when training from these rows; at least the number of rows
         (or more) gives the same order as training in memory. Memory use grows with it.
@@ -131,26 +224,41 @@ class NpyRows:
             raise CrossviewError(f"shuffle_buffer must be >= 1; got {shuffle_buffer}")
         self.shuffle_buffer = int(shuffle_buffer)
         if self.path.is_dir():
-            files = sorted(p for p in self.path.iterdir() if p.suffix == ".npy" and p.is_file())
-            if not files:
-                raise CrossviewError(f"folder {self.path} holds no .npy shards")
+            found = {
+                suffix: sorted(p for p in self.path.iterdir() if p.suffix == suffix and p.is_file())
+                for suffix in SHARD_TYPES
+            }
+            kinds = [suffix for suffix, paths in found.items() if paths]
+            if not kinds:
+                raise CrossviewError(f"folder {self.path} holds no .npy or .parquet shards")
+            if len(kinds) > 1:
+                raise CrossviewError(
+                    f"folder {self.path} holds both .npy and .parquet shards; expected one kind"
+                )
+            files = found[kinds[0]]
         elif self.path.exists():
+            if self.path.suffix not in SHARD_TYPES:
+                raise CrossviewError(
+                    f"{self.path} is neither a .npy nor a .parquet file; cannot read it by rows"
+                )
             files = [self.path]
         else:
-            raise CrossviewError(f"{self.path} does not exist; expected a .npy file or a folder")
-        infos = [npy_info(f) for f in files]
-        widths = {i.shape[1] for i in infos}
-        dtypes = {i.dtype for i in infos}
+            raise CrossviewError(
+                f"{self.path} does not exist; expected a .npy or .parquet file or a folder"
+            )
+        shards = [SHARD_TYPES[f.suffix](f) for f in files]
+        widths = {s.width for s in shards}
+        dtypes = {s.dtype for s in shards}
         if len(widths) > 1 or len(dtypes) > 1:
             raise CrossviewError(
                 f"the shards in {self.path} differ in columns or dtype "
-                f"({', '.join(f'{f.name}: {i.shape[1]} x {i.dtype}' for f, i in zip(files, infos))}"
+                f"({', '.join(f'{f.name}: {s.width} x {s.dtype}' for f, s in zip(files, shards))}"
                 "); expected one width and dtype"
             )
-        self.files, self._infos = files, infos
-        self._starts = np.cumsum([0] + [i.shape[0] for i in infos])
-        self.shape = (int(self._starts[-1]), infos[0].shape[1])
-        self.dtype = infos[0].dtype
+        self.files, self._shards = files, shards
+        self._starts = np.cumsum([0] + [s.n for s in shards])
+        self.shape = (int(self._starts[-1]), shards[0].width)
+        self.dtype = shards[0].dtype
 
     ndim = 2
 
@@ -158,12 +266,24 @@ class NpyRows:
         return self.shape[0]
 
     def __repr__(self) -> str:
-        return f"NpyRows({str(self.path)!r}, shape={self.shape}, dtype={self.dtype})"
+        return f"DiskRows({str(self.path)!r}, shape={self.shape}, dtype={self.dtype})"
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the rows on disk."""
+        """Bytes of the rows once read (as ``dtype``)."""
         return self.shape[0] * self.shape[1] * self.dtype.itemsize
+
+    @property
+    def blocks(self) -> list[tuple[int, int]] | None:
+        """The row ranges that are cheapest to read whole (Parquet row groups), in order, or
+        None when any range is (``.npy``); the trainer shuffles these blocks."""
+        if all(s.blocks is None for s in self._shards):
+            return None
+        out = []
+        for s, lo in zip(self._shards, self._starts[:-1]):
+            parts = s.blocks or [(0, s.n)]
+            out += [(int(lo) + a, int(lo) + b) for a, b in parts]
+        return out
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start:stop`` (clipped to the rows there are), read from disk."""
@@ -172,17 +292,17 @@ class NpyRows:
             return np.empty((0, self.shape[1]), dtype=self.dtype)
         first = int(np.searchsorted(self._starts, start, side="right")) - 1
         parts = []
-        for k in range(first, len(self.files)):
+        for k in range(first, len(self._shards)):
             lo = int(self._starts[k])
             if lo >= stop:
                 break
             a, b = max(start, lo) - lo, min(stop, int(self._starts[k + 1])) - lo
-            parts.append(read_npy_rows(self.files[k], a, b, self._infos[k]))
+            parts.append(self._shards[k].read(a, b))
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def __getitem__(self, key) -> np.ndarray:
         if not isinstance(key, slice) or key.step not in (None, 1):
-            raise CrossviewError("NpyRows reads ranges of rows: index it with rows[a:b]")
+            raise CrossviewError("DiskRows reads ranges of rows: index it with rows[a:b]")
         start, stop, _ = key.indices(self.shape[0])
         return self.read(start, stop)
 
@@ -195,5 +315,5 @@ class NpyRows:
 
 
 def is_rows_on_disk(A) -> bool:
-    """Whether ``A`` is an :class:`NpyRows` (rows read from disk as they are needed)."""
-    return isinstance(A, NpyRows)
+    """Whether ``A`` is a :class:`DiskRows` (rows read from disk as they are needed)."""
+    return isinstance(A, DiskRows)

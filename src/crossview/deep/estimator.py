@@ -252,7 +252,7 @@ class DeepTwoViewModel(TorchModelMixin, TwoViewModel):
     def fit(self, X, Y, X_val=None, Y_val=None):
         """Train on paired views X and Y (optionally watching X_val/Y_val for early stopping).
 
-        X and Y are arrays, or both :class:`~crossview.datasets.npy_stream.NpyRows` (rows on
+        X and Y are arrays, or both :class:`~crossview.datasets.npy_stream.DiskRows` (rows on
         disk, streamed in buffers and never loaded whole; X_val / Y_val may then be either).
         """
         return self._fit(X, Y, X_val, Y_val)
@@ -306,11 +306,11 @@ class DeepTwoViewModel(TorchModelMixin, TwoViewModel):
         return self
 
     def _fit_from_disk(self, X, Y, X_val, Y_val, X_only, Y_only):
-        """:meth:`_fit` on views read from disk (``NpyRows``): checked in one pass, trained by
-        the trainer one shuffle buffer at a time; the hooks see the ``NpyRows``."""
+        """:meth:`_fit` on views read from disk (``DiskRows``): checked in one pass, trained by
+        the trainer one shuffle buffer at a time; the hooks see the ``DiskRows``."""
         if not (is_rows_on_disk(X) and is_rows_on_disk(Y)):
             raise CrossviewError(
-                "give both views as NpyRows (rows on disk) or both as arrays; got "
+                "give both views as DiskRows (rows on disk) or both as arrays; got "
                 f"X: {type(X).__name__}, Y: {type(Y).__name__}"
             )
         if X_only is not None or Y_only is not None:

@@ -358,7 +358,7 @@ def _eval_batches(sizes: list[int], chunks: int) -> list[list[torch.Tensor]]:
 
 def is_source(t) -> bool:
     """Whether ``t`` is a row source read from disk as needed (e.g.
-    :class:`crossview.datasets.npy_stream.NpyRows`): not a tensor, with ``shape`` and
+    :class:`crossview.datasets.npy_stream.DiskRows`): not a tensor, with ``shape`` and
     ``read(start, stop)`` returning those rows as a NumPy array."""
     return not torch.is_tensor(t) and callable(getattr(t, "read", None)) and hasattr(t, "shape")
 
@@ -367,26 +367,41 @@ def _as_tensor(rows) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
 
 
-def _epoch_plan(n: int, gen: torch.Generator, buffer: int | None):
+def _epoch_plan(n: int, gen: torch.Generator, buffer: int | None, blocks=None):
     """The row order of one epoch over ``n`` rows, as ``(order, buffers)``.
 
     ``buffer`` None or at least ``n``: ``order = randperm(n)`` and one buffer. Otherwise the
-    rows are cut into blocks of ``max(1, buffer // 64)`` consecutive rows, the blocks are
-    shuffled, each run of ``buffer // block`` shuffled blocks is one buffer, and the rows of
-    each buffer are shuffled among themselves. ``buffers`` lists, per buffer, the
-    ``(start, stop)`` row ranges of its blocks (in the order they are read) and the permutation
-    of the read rows that gives the buffer's part of ``order``. Every draw comes from ``gen``,
-    so the order depends only on its state (what a checkpoint stores).
+    rows are cut into blocks of ``max(1, buffer // 64)`` consecutive rows (or the given
+    ``blocks``, ``(start, stop)`` ranges covering the rows in order: a source's row groups),
+    the blocks are shuffled, each run of shuffled blocks holding ``buffer`` rows (with fixed
+    blocks, ``buffer // block`` of them; with given blocks, until it holds at least
+    ``buffer``) is one buffer, and the rows of each buffer are shuffled among themselves.
+    ``buffers`` lists, per buffer, the ``(start, stop)`` row ranges of its blocks (in the order
+    they are read) and the permutation of the read rows that gives the buffer's part of
+    ``order``. Every draw comes from ``gen``, so the order depends only on its state (what a
+    checkpoint stores).
     """
     if buffer is None or buffer >= n:
         perm = torch.randperm(n, generator=gen)
         return perm, [([(0, n)], perm)]
-    block = max(1, buffer // 64)
-    per_buffer = max(1, buffer // block)
-    blocks = torch.randperm(-(-n // block), generator=gen).tolist()
+    if blocks is None:
+        block = max(1, buffer // 64)
+        per_buffer = max(1, buffer // block)
+        shuffled = torch.randperm(-(-n // block), generator=gen).tolist()
+        groups = [
+            [(b * block, min(n, (b + 1) * block)) for b in shuffled[g : g + per_buffer]]
+            for g in range(0, len(shuffled), per_buffer)
+        ]
+    else:
+        groups, held = [[]], 0
+        for b in torch.randperm(len(blocks), generator=gen).tolist():
+            if held >= buffer:
+                groups.append([])
+                held = 0
+            groups[-1].append(blocks[b])
+            held += blocks[b][1] - blocks[b][0]
     order, buffers = [], []
-    for g in range(0, len(blocks), per_buffer):
-        ranges = [(b * block, min(n, (b + 1) * block)) for b in blocks[g : g + per_buffer]]
+    for ranges in groups:
         rows = torch.cat([torch.arange(a, b) for a, b in ranges])
         perm = torch.randperm(len(rows), generator=gen)
         order.append(rows[perm])
@@ -660,10 +675,13 @@ def train(
         For one data set: shuffle blocks of rows, then the rows of this many at a time (see
         :func:`_epoch_plan`), instead of all rows at once; what streaming from disk needs, and
         the same order for tensors. None: the row sources' own ``shuffle_buffer`` if the set
-        holds any, else one shuffle of all rows. Raised to the global batch if smaller.
+        holds any, else one shuffle of all rows. Raised to the global batch if smaller. A
+        source with ``blocks`` (Parquet row groups, see
+        :class:`~crossview.datasets.npy_stream.DiskRows`) has those shuffled instead of
+        fixed-size blocks.
 
     A data set's "tensors" may also be row sources read from disk as needed (e.g.
-    :class:`crossview.datasets.npy_stream.NpyRows`, see :func:`is_source`): the set is then
+    :class:`crossview.datasets.npy_stream.DiskRows`, see :func:`is_source`): the set is then
     trained one buffer at a time and never loaded whole; with the same ``shuffle_buffer`` it
     gives the same batches, so the same weights, as its rows in memory. Such a set must be
     the only one (a tuple). Every rank of a distributed run reads whole buffers and keeps its
@@ -873,7 +891,8 @@ def _epoch_steps(sets, sizes, global_batch, gen, shuffle_buffer, device):
     """
     if len(sets) == 1:  # one data set: near-equal runs of the epoch's order
         n = sizes[0]
-        reader = _EpochRows(sets[0], _epoch_plan(n, gen, shuffle_buffer), device)
+        blocks = next((t.blocks for t in sets[0] if getattr(t, "blocks", None)), None)
+        reader = _EpochRows(sets[0], _epoch_plan(n, gen, shuffle_buffer, blocks), device)
         spans = torch.tensor_split(torch.arange(n), max(1, round(n / global_batch)))
 
         def one(span):
