@@ -87,6 +87,10 @@ def prepare(folder: Path) -> dict:
     f["a_dir"] = folder / "a_dir.npy"
     f["a_dir"].mkdir()
     f["missing"] = folder / "missing.npy"
+    f["shards_mixed"] = folder / "shards_mixed"
+    f["shards_mixed"].mkdir()
+    np.save(f["shards_mixed"] / "a.npy", X[:30])
+    np.save(f["shards_mixed"] / "b.npy", X[30:, :-1])
     f["a_file"] = folder / "a_file"
     f["a_file"].write_text("I am a file")
     lx = np.arange(N) % 3
@@ -533,10 +537,41 @@ def cli_cases() -> list[Case]:
     def fit(*extra, x="x", y="y"):
         return cmd("fit", "cca", "--x", f"@{x}", "--y", f"@{y}", "--out", "@out", "-q", *extra)
 
+    def stream(method, *extra, x="x", y="y"):
+        return cmd("fit", method, "--x", f"@{x}", "--y", f"@{y}", "--out", "@out", "-q", *extra)
+
     def cluster_fit(table, *extra):
         return cmd("cluster", "fit", "--data", f"@{table}", "--out", "@out", "-q", *extra)
 
     return [
+        Case(
+            "cli-stream-format",
+            "--stream with a .csv view",
+            stream("cca", "--stream", x="x_csv"),
+            ("--stream reads .npy or .parquet files",),
+            writes="out",
+        ),
+        Case(
+            "cli-stream-method",
+            "--stream with a method that loads its views whole (kcca)",
+            stream("kcca", "--stream"),
+            ("--stream needs a method with partial_fit", "kcca"),
+            writes="out",
+        ),
+        Case(
+            "cli-stream-shards",
+            "a folder of .npy shards with different numbers of columns (streamed)",
+            stream("corrnet", "-p", "epochs=1", x="shards_mixed"),
+            ("differ in columns", "a.npy: 5", "b.npy: 4"),
+            writes="out",
+        ),
+        Case(
+            "cli-stream-nan",
+            "NaN in a view streamed from disk by a deep method",
+            stream("corrnet", "--stream", "-p", "epochs=1", x="x_nan"),
+            ("x_nan.npy", "NaN or inf in row"),
+            writes="out",
+        ),
         Case(
             "cli-unknown-method",
             "fit with an unknown method",
