@@ -65,6 +65,7 @@ def test_one_layer_model_equals_zero_input():
     m = MultimodalAE(
         n_components=4,
         x_hidden=(),
+        view_activation=None,
         epochs=2,
         batch_size=100,
         device="cpu",

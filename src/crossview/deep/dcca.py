@@ -145,9 +145,10 @@ class DCCA(DeepTwoViewModel):
     final_cca : bool, default=True
         Project the codes on the canonical directions of the training codes in
         ``transform`` / ``transform_y``; False returns the raw network outputs.
-    epochs : int or "auto", default=40
-        Passes over the training data. "auto" trains for about 30,000 optimiser steps, at
-        least 30 and at most 1000 epochs (:func:`~crossview.deep.trainer.resolve_epochs`).
+    epochs : int or "auto", default="auto"
+        Passes over the training data. "auto" trains for about 4,000 optimiser steps, at
+        least 40 and at most 1000 epochs (:func:`~crossview.deep.trainer.resolve_epochs`):
+        40 epochs of 50,000 rows in batches of 500, 1000 epochs of a thousand rows.
     batch_size : int, default=500
         Rows per optimiser step, at most the number of training rows; it must exceed
         ``n_components``, as each step estimates the code covariances from one batch.
@@ -202,6 +203,10 @@ class DCCA(DeepTwoViewModel):
         "eps": [Interval(Real, 0, None, closed="left")],
         "final_cca": ["boolean"],
     }
+    # epochs="auto": DCCA's step budget; its batches of 500 take far fewer steps than
+    # CorrNet's of 50 (docs/benchmarks.md, "Defaults")
+    auto_steps = 4_000
+    auto_epochs = (40, 1000)
 
     def __init__(
         self,
@@ -211,7 +216,7 @@ class DCCA(DeepTwoViewModel):
         activation="relu",
         eps=1e-4,
         final_cca=True,
-        epochs=40,
+        epochs="auto",
         batch_size=500,
         optimizer="adam",
         learning_rate=1e-3,
@@ -356,9 +361,10 @@ class DCCAE(DCCA):
         (``>= 0``, see above); 0 gives DCCA.
     output_activation : str or None, default=None
         Activation of the decoders' last layer (e.g. "sigmoid" for pixels in [0, 1]).
-    epochs : int or "auto", default=40
-        Passes over the training data. "auto" trains for about 30,000 optimiser steps, at
-        least 30 and at most 1000 epochs (:func:`~crossview.deep.trainer.resolve_epochs`).
+    epochs : int or "auto", default="auto"
+        Passes over the training data. "auto" trains for about 4,000 optimiser steps, at
+        least 40 and at most 1000 epochs (:func:`~crossview.deep.trainer.resolve_epochs`):
+        40 epochs of 50,000 rows in batches of 500, 1000 epochs of a thousand rows.
     batch_size : int, default=500
         Rows per optimiser step, at most the number of training rows; it must exceed
         ``n_components``, as each step estimates the code covariances from one batch.
@@ -423,7 +429,7 @@ class DCCAE(DCCA):
         final_cca=True,
         lam=1.0,
         output_activation=None,
-        epochs=40,
+        epochs="auto",
         batch_size=500,
         optimizer="adam",
         learning_rate=1e-3,

@@ -126,10 +126,10 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
         Hidden widths of the Y encoder; None uses ``x_hidden``.
     activation : str, default="relu"
         Hidden activation of the encoders and decoders.
-    view_activation : str or None, default=None
-        Activation of each view's contribution before the two are added (None: the papers'
-        a(W x + V y + b); "sigmoid" adds two sigmoid branches, as CorrNet's
-        ``view_activation="sigmoid"`` does). A missing view contributes 0 either way.
+    view_activation : str or None, default="sigmoid"
+        Activation of each view's contribution before the two are added ("sigmoid" adds two
+        sigmoid branches, as CorrNet's ``view_activation="sigmoid"`` does; None: the papers'
+        a(W x + V y + b)). A missing view contributes 0 either way.
     code_activation : str or None, default="sigmoid"
         Activation ``a`` of the shared code layer ("sigmoid", as in both papers; None: linear).
     output_activation : str or None, default=None
@@ -139,16 +139,17 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
         ``transform`` / ``transform_y``; see
         :class:`~crossview.deep.estimator.StandardizedCodesMixin`. ``False`` gives the raw
         codes. Translation is unaffected.
-    epochs : int or "auto", default=40
-        Passes over the training data. "auto" trains for about 30,000 optimiser steps, at
-        least 30 and at most 1000 epochs (:func:`~crossview.deep.trainer.resolve_epochs`).
+    epochs : int or "auto", default="auto"
+        Passes over the training data. "auto" trains for about 15,000 optimiser steps, at
+        least 30 and at most 1000 epochs (:func:`~crossview.deep.trainer.resolve_epochs`):
+        30 epochs of 50,000 rows in batches of 100, 1000 epochs of a thousand rows.
     batch_size : int, default=100
         Rows per optimiser step; at most the number of training rows.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         The torch optimiser ("sgd" with momentum 0.9).
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=2e-3
         Step size of the optimiser (the starting value with ``lr_schedule="cosine"``).
-    lr_schedule : {"constant", "cosine"}, default="constant"
+    lr_schedule : {"constant", "cosine"}, default="cosine"
         Keep the learning rate fixed, or anneal it towards 0 over ``epochs`` (cosine).
     precision : {"float32", "bfloat16"}, default="float32"
         "bfloat16" trains with mixed precision (forward and backward passes in bfloat16,
@@ -195,6 +196,9 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
         "output_activation": [str, None],
         "standardize_codes": ["boolean"],
     }
+    # epochs="auto": 15,000 steps, 30 epochs of MNIST halves in batches of 100, where the
+    # defaults were chosen (docs/benchmarks.md, "Defaults")
+    auto_steps = 15_000
 
     def __init__(
         self,
@@ -202,15 +206,15 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
         x_hidden=(500,),
         y_hidden=None,
         activation="relu",
-        view_activation=None,
+        view_activation="sigmoid",
         code_activation="sigmoid",
         output_activation=None,
         standardize_codes=True,
-        epochs=40,
+        epochs="auto",
         batch_size=100,
         optimizer="adam",
-        learning_rate=1e-3,
-        lr_schedule="constant",
+        learning_rate=2e-3,
+        lr_schedule="cosine",
         precision="float32",
         weight_decay=0.0,
         patience=None,
