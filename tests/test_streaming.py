@@ -89,7 +89,18 @@ def test_parquet_rows_read_by_row_group(views, tmp_path):
     starts = [0, 32, 64, 96, 100, 150, 200, 250, 300]
     assert rows.blocks == list(zip(starts[:-1], starts[1:]))
     assert DiskRows(tmp_path / "px" / "b.parquet").blocks[0] == (0, 50)
-    np.save(tmp_path / "px" / "c.npy", X[:3])
+    assert len(rows._groups) <= 2  # the last two decoded row groups, whatever the shards
+    with pytest.raises(ValueError, match="read-only"):
+        rows.read(0, 10)[0, 0] = 1.0  # a slice of a cached row group
+    _write_parquet(tmp_path / "px" / "c.parquet", X[:0], 8)  # an empty shard adds no rows
+    np.testing.assert_array_equal(DiskRows(tmp_path / "px").read(0, 300), X)
+    with pytest.raises(CrossviewError, match="holds no rows"):
+        DiskRows(tmp_path / "px" / "c.parquet")
+    with pytest.warns(UserWarning, match="row groups of up to 50 rows"):
+        DiskRows(tmp_path / "px", shuffle_buffer=40)
+    with pytest.raises(ValueError, match="cover rows 0 to 10"):
+        _epoch_plan(10, torch.Generator(), 4, [(0, 5), (6, 10)])
+    np.save(tmp_path / "px" / "d.npy", X[:3])
     with pytest.raises(CrossviewError, match="both .npy and .parquet"):
         DiskRows(tmp_path / "px")
     pa = pytest.importorskip("pyarrow")

@@ -81,7 +81,7 @@ def fit_cmd(
     stream: Optional[bool] = typer.Option(
         None,
         "--stream/--no-stream",
-        help="Stream .npy views (or folders of .npy shards) from disk: chunk by chunk into "
+        help="Stream .npy / .parquet views (or folders of shards) from disk: chunk by chunk into "
         "partial_fit (cca, ridge), or one shuffle buffer at a time (deep methods); default: "
         "for folders, and when the two views together exceed 1 GB.",
     ),
@@ -154,9 +154,12 @@ STREAM_BYTES = 1 << 30
 
 
 def _disk_bytes(path: Path) -> int:
-    """Bytes of a .npy / .parquet file, or of the shards in a folder."""
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.iterdir() if p.suffix in (".npy", ".parquet"))
+    """Bytes of a view on disk once read: a .npy file's size; a Parquet file's or a folder's
+    rows x columns x item size (Parquet is compressed)."""
+    if path.is_dir() or path.suffix == ".parquet":
+        from ..datasets.npy_stream import DiskRows
+
+        return DiskRows(path).nbytes
     return path.stat().st_size
 
 
@@ -197,7 +200,7 @@ def _streams(cls, method: str, x: Path, y: Path, stream: Optional[bool], extra: 
     if not npy:
         raise CrossviewError(
             "--stream reads .npy or .parquet files or folders of their shards; "
-            "convert the views to .npy first"
+            "convert the views to one of those first"
         )
     if kind == "partial_fit" and extra:
         raise CrossviewError("--stream with cca / ridge takes --x and --y only (no other files)")

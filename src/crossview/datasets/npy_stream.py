@@ -10,6 +10,7 @@ Parquet file or a folder of shards: what the deep estimators train from.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -79,7 +80,13 @@ def iter_npy_rows(path: Path | str, chunk_rows: int = CHUNK_ROWS) -> Iterator[np
         yield read_npy_rows(path, start, start + int(chunk_rows), info)
 
 
-def npy_dask(path: Path | str, chunk_rows: int = CHUNK_ROWS):
+#: rows per Dask chunk by default: half of :data:`CHUNK_ROWS`, as a worker holds several
+#: chunks at once (CCA on 2 million rows: 709 MB on the worker against 1,045 MB with 32,768,
+#: in the same time; docs/benchmarks.md, section 10)
+DASK_CHUNK_ROWS = 16384
+
+
+def npy_dask(path: Path | str, chunk_rows: int = DASK_CHUNK_ROWS):
     """A Dask array over a 2-D ``.npy`` file, one task per chunk of rows (needs Dask)."""
     import dask
     import dask.array as da
@@ -113,7 +120,7 @@ class _NpyShard:
         self.dtype = self.info.dtype
         self.blocks = None  # no preferred reads: any range costs its bytes
 
-    def read(self, start: int, stop: int) -> np.ndarray:
+    def read(self, start: int, stop: int, group=None) -> np.ndarray:
         return read_npy_rows(self.path, start, stop, self.info)
 
 
@@ -122,7 +129,8 @@ class _ParquetShard:
 
     Parquet compresses each column of a row group as a whole, so a range of rows costs the
     decoding of every row group it touches: the row groups are this shard's ``blocks`` (the
-    trainer's unit of shuffling) and the last two decoded are kept.
+    trainer's unit of shuffling). Only the metadata is kept between reads (no open file per
+    shard); :class:`DiskRows` keeps the last two decoded row groups of all its shards.
     """
 
     def __init__(self, path: Path):
@@ -135,51 +143,51 @@ class _ParquetShard:
             raise CrossviewError(
                 f"reading {path} needs pyarrow: pip install pyarrow (or crossview[parquet])"
             ) from None
-        self.path, self._to_array, self._errors = path, parquet_to_array, (pa.ArrowException,)
+        self.path, self._pq, self._to_array = path, pq, parquet_to_array
+        self._errors = (pa.ArrowException, OSError)
         try:
-            self.file = pq.ParquetFile(path)
-            meta = self.file.metadata
-            sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
-            first = next(self.file.iter_batches(batch_size=1), None)
-        except (pa.ArrowException, OSError) as exc:
+            with pq.ParquetFile(path) as file:
+                meta = file.metadata
+                sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+                first = next(file.iter_batches(batch_size=1), None)
+        except self._errors as exc:
             detail = " ".join(str(exc).split())
             raise CrossviewError(f"{path} is not a readable Parquet file ({detail})") from None
-        if first is None:
-            raise CrossviewError(f"{path} holds no rows; expected a table of numbers")
-        sample, _ = parquet_to_array(path, pa.Table.from_batches([first]))
-        self.n, self.width, self.dtype = int(sum(sizes)), sample.shape[1], sample.dtype
+        self.n = int(sum(sizes))
+        self.width, self.dtype = None, None  # an empty shard has no width to check
+        if first is not None:
+            sample, _ = parquet_to_array(path, pa.Table.from_batches([first]))
+            self.width, self.dtype = sample.shape[1], sample.dtype
         self._starts = np.cumsum([0, *sizes])
         self.blocks = [(int(a), int(b)) for a, b in zip(self._starts[:-1], self._starts[1:])]
-        self._cache: dict[int, np.ndarray] = {}
 
-    def _group(self, g: int) -> np.ndarray:
-        if g not in self._cache:
-            try:
-                table = self.file.read_row_group(g)
-            except (*self._errors, OSError) as exc:
-                detail = " ".join(str(exc).split())
-                raise CrossviewError(
-                    f"{self.path}: row group {g} is unreadable ({detail})"
-                ) from None
-            rows, _ = self._to_array(self.path, table)
-            if rows.shape[1] != self.width:
-                raise CrossviewError(
-                    f"{self.path}: row group {g} has {rows.shape[1]} columns where the first "
-                    f"has {self.width}"
-                )
-            while len(self._cache) >= 2:
-                del self._cache[next(iter(self._cache))]
-            self._cache[g] = rows
-        return self._cache[g]
+    def decode(self, g: int) -> np.ndarray:
+        """Row group ``g`` as a read-only matrix."""
+        try:
+            with self._pq.ParquetFile(self.path) as file:
+                table = file.read_row_group(g)
+        except self._errors as exc:
+            detail = " ".join(str(exc).split())
+            raise CrossviewError(f"{self.path}: row group {g} is unreadable ({detail})") from None
+        rows, _ = self._to_array(self.path, table)
+        if rows.shape[1] != self.width:
+            raise CrossviewError(
+                f"{self.path}: row group {g} has {rows.shape[1]} columns where the first "
+                f"has {self.width}"
+            )
+        rows.setflags(write=False)  # handed out in slices: a caller must not change the cache
+        return rows
 
-    def read(self, start: int, stop: int) -> np.ndarray:
+    def read(self, start: int, stop: int, group) -> np.ndarray:
+        """Rows ``start:stop``; ``group(g)`` gives row group ``g`` (decoded or cached)."""
         first = int(np.searchsorted(self._starts, start, side="right")) - 1
         parts = []
         for g in range(first, len(self.blocks)):
             lo, hi = self.blocks[g]
             if lo >= stop:
                 break
-            parts.append(self._group(g)[max(start, lo) - lo : min(stop, hi) - lo])
+            if hi > lo:
+                parts.append(group(g)[max(start, lo) - lo : min(stop, hi) - lo])
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
@@ -204,7 +212,10 @@ class DiskRows:
     :func:`crossview.datasets.files.read_view` reads them; a text first column is skipped);
     its row groups are the blocks the trainer shuffles, so write it with row groups of a few
     thousand rows (``pyarrow.parquet.write_table(table, path, row_group_size=4096)``): a
-    row group larger than ``shuffle_buffer`` makes a buffer of its own. Needs pyarrow.
+    row group larger than ``shuffle_buffer`` makes a buffer of its own (with a warning). The
+    blocks of the first view that has them are shuffled for both views: write X and Y with
+    the same row groups, or a read of one view's block decodes several of the other's. Empty
+    shards in a folder are skipped. Needs pyarrow.
 
     Parameters
     ----------
@@ -247,6 +258,11 @@ class DiskRows:
                 f"{self.path} does not exist; expected a .npy or .parquet file or a folder"
             )
         shards = [SHARD_TYPES[f.suffix](f) for f in files]
+        if len(shards) > 1:  # empty Parquet shards (as Dask and Spark write) add no rows
+            kept = [(f, s) for f, s in zip(files, shards) if s.width is not None]
+            files, shards = [f for f, _ in kept], [s for _, s in kept]
+        if not shards or shards[0].width is None:
+            raise CrossviewError(f"{self.path} holds no rows; expected a table of numbers")
         widths = {s.width for s in shards}
         dtypes = {s.dtype for s in shards}
         if len(widths) > 1 or len(dtypes) > 1:
@@ -259,6 +275,15 @@ class DiskRows:
         self._starts = np.cumsum([0] + [s.n for s in shards])
         self.shape = (int(self._starts[-1]), shards[0].width)
         self.dtype = shards[0].dtype
+        self._groups: dict[tuple[int, int], np.ndarray] = {}  # the last two decoded row groups
+        largest = max((b - a for a, b in self.blocks or ()), default=0)
+        if largest > self.shuffle_buffer:
+            warnings.warn(
+                f"{self.path} has row groups of up to {largest} rows, more than shuffle_buffer="
+                f"{self.shuffle_buffer}: each is shuffled as one buffer of its own (write it "
+                "with row groups of a few thousand rows for a finer shuffle)",
+                stacklevel=2,
+            )
 
     ndim = 2
 
@@ -297,8 +322,18 @@ class DiskRows:
             if lo >= stop:
                 break
             a, b = max(start, lo) - lo, min(stop, int(self._starts[k + 1])) - lo
-            parts.append(self._shards[k].read(a, b))
+            parts.append(self._shards[k].read(a, b, lambda g, k=k: self._group(k, g)))
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _group(self, k: int, g: int) -> np.ndarray:
+        """Row group ``g`` of Parquet shard ``k``, decoded once while it is among the last two
+        used (a buffer's blocks are read in order, so each is decoded once an epoch)."""
+        key = (k, g)
+        if key not in self._groups:
+            while len(self._groups) >= 2:
+                del self._groups[next(iter(self._groups))]
+            self._groups[key] = self._shards[k].decode(g)
+        return self._groups[key]
 
     def __getitem__(self, key) -> np.ndarray:
         if not isinstance(key, slice) or key.step not in (None, 1):

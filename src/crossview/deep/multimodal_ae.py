@@ -94,10 +94,11 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
     bimodal deep autoencoder); "MAE" in the tables of Chandar et al. 2016 (CorrNet, Neural
     Computation), where it is the CorrNet network trained without the correlation term.
     Each view has an encoder (``x_hidden``/``y_hidden`` hidden layers); the shared layer of
-    ``n_components`` units is h = a(c_x(x) + c_y(y) + b), with c_v a bias-free linear map of
-    view v's last hidden layer (of the input itself when there are no hidden layers, which gives
-    the one-layer model h = a(W x + V y + b) of the CorrNet paper); one decoder per view (the
-    encoder widths reversed) reconstructs that view from h.
+    ``n_components`` units is h = a(c_x(x) + c_y(y) + b), with c_v view v's contribution: a
+    bias-free linear map of its last hidden layer (of the input itself when there are no hidden
+    layers), passed through ``view_activation`` (default sigmoid; with ``view_activation=None``
+    and no hidden layers this is the one-layer model h = a(W x + V y + b) of the CorrNet paper);
+    one decoder per view (the encoder widths reversed) reconstructs that view from h.
 
     Training follows Ngiam et al.'s presentation of examples with one modality missing: every
     batch is encoded three ways — both views, X alone, Y alone — and both views are
@@ -120,8 +121,8 @@ class MultimodalAE(StandardizedCodesMixin, DeepTwoViewModel):
     n_components : int, default=50
         Size of the shared code.
     x_hidden : int or sequence of int, default=(500,)
-        Hidden widths of the X encoder (the X decoder has them in reverse order); ``()`` gives
-        the one-layer model of the CorrNet paper.
+        Hidden widths of the X encoder (the X decoder has them in reverse order); ``()`` with
+        ``view_activation=None`` gives the one-layer model of the CorrNet paper.
     y_hidden : int, sequence of int or None, default=None
         Hidden widths of the Y encoder; None uses ``x_hidden``.
     activation : str, default="relu"

@@ -393,6 +393,9 @@ def _epoch_plan(n: int, gen: torch.Generator, buffer: int | None, blocks=None):
             for g in range(0, len(shuffled), per_buffer)
         ]
     else:
+        ends = [b for _, b in blocks]
+        if [a for a, _ in blocks] != [0, *ends[:-1]] or ends[-1] != n:
+            raise ValueError(f"the blocks of a row source must cover rows 0 to {n} in order")
         groups, held = [[]], 0
         for b in torch.randperm(len(blocks), generator=gen).tolist():
             if held >= buffer:
@@ -674,18 +677,19 @@ def train(
     shuffle_buffer : int or None, default=None
         For one data set: shuffle blocks of rows, then the rows of this many at a time (see
         :func:`_epoch_plan`), instead of all rows at once; what streaming from disk needs, and
-        the same order for tensors. None: the row sources' own ``shuffle_buffer`` if the set
-        holds any, else one shuffle of all rows. Raised to the global batch if smaller. A
-        source with ``blocks`` (Parquet row groups, see
-        :class:`~crossview.datasets.npy_stream.DiskRows`) has those shuffled instead of
+        the same order for tensors (as for sources without ``blocks``). None: the row
+        sources' own ``shuffle_buffer`` if the set holds any, else one shuffle of all rows.
+        Raised to the global batch if smaller. A source with ``blocks`` (Parquet row groups,
+        see :class:`~crossview.datasets.npy_stream.DiskRows`) has those shuffled instead of
         fixed-size blocks.
 
     A data set's "tensors" may also be row sources read from disk as needed (e.g.
     :class:`crossview.datasets.npy_stream.DiskRows`, see :func:`is_source`): the set is then
     trained one buffer at a time and never loaded whole; with the same ``shuffle_buffer`` it
-    gives the same batches, so the same weights, as its rows in memory. Such a set must be
-    the only one (a tuple). Every rank of a distributed run reads whole buffers and keeps its
-    shard of each batch.
+    gives the same batches, so the same weights, as its rows in memory (sources with
+    ``blocks``, Parquet row groups, shuffle those instead and give another order). Such a set
+    must be the only one (a tuple). Every rank of a distributed run reads whole buffers and
+    keeps its shard of each batch.
 
     Returns
     -------
