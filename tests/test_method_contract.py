@@ -222,6 +222,19 @@ def test_resume_gives_the_weights_of_an_uninterrupted_fit(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", [n for n in PAIRED if registry.get(n).deep])
+def test_deep_methods_train_in_bfloat16_mixed_precision(name):
+    """precision="bfloat16" (autocast) works for every deep method: on the CPU here, as on a
+    GPU; the weights stay float32 and every output is a finite float32 array."""
+    import torch
+
+    X, Y = views()
+    model = build(name, precision="bfloat16").fit(X, Y)
+    assert all(p.dtype == torch.float32 for p in model.module_.parameters())
+    for key, value in outputs(model, X, Y).items():
+        assert value.dtype == np.float32 and np.isfinite(value).all(), key
+
+
+@pytest.mark.parametrize("name", [n for n in PAIRED if registry.get(n).deep])
 def test_deep_fit_leaves_the_global_random_state_alone(name):
     import torch
 
@@ -358,6 +371,17 @@ def test_label_linked_resume_gives_the_weights_of_an_uninterrupted_fit(name, tmp
     resumed = build(name, epochs=3, checkpoint_dir=str(tmp_path), resume=True).fit(*data)
     for key, value in full.module_.state_dict().items():
         assert np.array_equal(resumed.module_.state_dict()[key].numpy(), value.numpy()), key
+
+
+@pytest.mark.parametrize("name", [n for n in LABEL_LINKED if registry.get(n).deep])
+def test_label_linked_deep_methods_train_in_bfloat16_mixed_precision(name):
+    import torch
+
+    X, lx, Y, ly = data = label_linked()
+    model = build(name, precision="bfloat16").fit(*data)
+    assert all(p.dtype == torch.float32 for p in model.module_.parameters())
+    for key, value in ll_outputs(model, X, Y).items():
+        assert np.isfinite(value).all(), key
 
 
 def test_the_label_linked_method_without_a_network_does_not_import_torch():
@@ -504,3 +528,14 @@ def test_clustering_resume_gives_the_weights_of_an_uninterrupted_fit(name, tmp_p
     resumed = build(name, epochs=3, checkpoint_dir=str(tmp_path), resume=True).fit(*data)
     for key, value in full.module_.state_dict().items():
         assert np.array_equal(resumed.module_.state_dict()[key].numpy(), value.numpy()), key
+
+
+@pytest.mark.parametrize("name", [n for n in CLUSTERING if registry.get(n).deep])
+def test_clustering_deep_methods_train_in_bfloat16_mixed_precision(name):
+    import torch
+
+    data = set_table()
+    model = build(name, precision="bfloat16").fit(*data)
+    assert all(p.dtype == torch.float32 for p in model.module_.parameters())
+    out = cl_outputs(model, data[0], data[-1])
+    assert np.isfinite(out["predict_proba"]).all()
