@@ -8,7 +8,9 @@ fit's alone: ``CorrNet(n_components=50, x_hidden=(500, 300), epochs=1)`` with it
 defaults, on
 
 - ``disk``: ``DiskRows`` views, streamed one shuffle buffer (32,768 rows) at a time;
-- ``memory``: the same files loaded whole with ``numpy.load``.
+- ``memory``: the same files loaded whole with ``numpy.load``;
+- ``parquet`` (with ``--modes ...,parquet``): the same rows written as Parquet files (one
+  float32 column per feature, row groups of 4,096 rows), streamed by ``DiskRows``.
 
     python benchmarks/stream_epochs.py --data-dir ../shared/data --work /tmp/stream-epochs
 
@@ -61,6 +63,23 @@ def write_views(data_dir, scale: int, work: Path) -> None:
     print(f"wrote {rows} x {train.X.shape[1]} per view to {work}", flush=True)
 
 
+def write_parquet(scale: int, work: Path, row_group_size: int = 4096) -> None:
+    """The .npy views of ``scale`` as Parquet files, one float32 column per feature."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from crossview.datasets.npy_stream import DiskRows
+
+    for name in ("x", "y"):
+        rows = DiskRows(work / f"{name}{scale}.npy")
+        schema = pa.schema([(f"p{j}", pa.float32()) for j in range(rows.shape[1])])
+        with pq.ParquetWriter(work / f"{name}{scale}.parquet", schema) as writer:
+            for chunk in rows.chunks(row_group_size):
+                cols = {f"p{j}": chunk[:, j] for j in range(chunk.shape[1])}
+                writer.write_table(pa.table(cols, schema=schema), row_group_size=row_group_size)
+    print(f"wrote x{scale}.parquet and y{scale}.parquet ({row_group_size} rows a row group)")
+
+
 def run_fit(mode: str, scale: int, work: Path, epochs: int) -> dict:
     from crossview.datasets.npy_stream import DiskRows
     from crossview.deep.corrnet import CorrNet
@@ -70,6 +89,8 @@ def run_fit(mode: str, scale: int, work: Path, epochs: int) -> dict:
     t0 = time.perf_counter()
     if mode == "disk":
         X, Y = (DiskRows(p) for p in paths)
+    elif mode == "parquet":
+        X, Y = (DiskRows(p.with_suffix(".parquet")) for p in paths)
     else:
         X, Y = (np.load(p) for p in paths)
     model = CorrNet(n_components=50, x_hidden=(500, 300), epochs=epochs, random_state=0)
@@ -108,6 +129,8 @@ def main() -> None:
         args.work.mkdir(parents=True, exist_ok=True)
         for scale in scales:
             write_views(args.data_dir, scale, args.work)
+            if "parquet" in args.modes.split(","):
+                write_parquet(scale, args.work)
     runs: dict[tuple[str, int], list[dict]] = {}
     for _ in range(args.repeats):
         for scale in scales:

@@ -81,7 +81,7 @@ def test_parquet_rows_read_by_row_group(views, tmp_path):
     _write_parquet(tmp_path / "px" / "a.parquet", X[:100], 32)
     _write_parquet(tmp_path / "px" / "b.parquet", X[100:], 50)
     rows = DiskRows(tmp_path / "px")
-    assert rows.shape == X.shape and rows.dtype == np.float64
+    assert rows.shape == X.shape and rows.dtype == np.float32  # float32 columns stay float32
     for a, b in [(0, 300), (30, 34), (99, 101), (150, 151), (290, 400)]:
         np.testing.assert_array_equal(rows.read(a, b), X[a:b])
     np.testing.assert_array_equal(np.concatenate(list(rows.chunks(64))), X)
@@ -89,6 +89,8 @@ def test_parquet_rows_read_by_row_group(views, tmp_path):
     starts = [0, 32, 64, 96, 100, 150, 200, 250, 300]
     assert rows.blocks == list(zip(starts[:-1], starts[1:]))
     assert DiskRows(tmp_path / "px" / "b.parquet").blocks[0] == (0, 50)
+    _write_parquet(tmp_path / "wide.parquet", X.astype(np.float64), 64)
+    assert DiskRows(tmp_path / "wide.parquet").dtype == np.float64
     assert len(rows._groups) <= 2  # the last two decoded row groups, whatever the shards
     with pytest.raises(ValueError, match="read-only"):
         rows.read(0, 10)[0, 0] = 1.0  # a slice of a cached row group

@@ -179,9 +179,10 @@ def _read_parquet(path: Path) -> tuple[np.ndarray, list[str] | None]:
     return parquet_to_array(path, read_parquet_table(path))
 
 
-def parquet_to_array(path: Path, table) -> tuple[np.ndarray, list[str] | None]:
-    """The numeric columns of a ``pyarrow.Table`` read from ``path`` as a float64 matrix (a
-    list-of-numbers column expanded), and a string first column or index as the vocab."""
+def parquet_to_array(path: Path, table, dtype=np.float64) -> tuple[np.ndarray, list[str] | None]:
+    """The numeric columns of a ``pyarrow.Table`` read from ``path`` as a matrix of ``dtype``
+    (float64 or float32; a list-of-numbers column expanded), and a string first column or
+    index as the vocab."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -210,16 +211,16 @@ def parquet_to_array(path: Path, table) -> tuple[np.ndarray, list[str] | None]:
                     f"{path}: column {name!r} row {bad + 1} has {lengths[bad]} values where row 1 "
                     f"has {lengths[0]} (ragged rows)"
                 )
-            flat = _numeric_arrow(path, name, pc.list_flatten(col), pa)
+            flat = _numeric_arrow(path, name, pc.list_flatten(col), pa, dtype)
             columns.append(flat.reshape(len(col), -1))
             continue
-        columns.append(_numeric_arrow(path, name, col, pa)[:, None])
+        columns.append(_numeric_arrow(path, name, col, pa, dtype)[:, None])
     if not columns:
         raise CrossviewError(f"{path} has no numeric columns")
     return np.concatenate(columns, axis=1), vocab
 
 
-def _numeric_arrow(path, name, col, pa) -> np.ndarray:
+def _numeric_arrow(path, name, col, pa, dtype=np.float64) -> np.ndarray:
     typ = col.type
     if not (
         pa.types.is_integer(typ)
@@ -228,7 +229,8 @@ def _numeric_arrow(path, name, col, pa) -> np.ndarray:
         or pa.types.is_decimal(typ)
     ):
         raise CrossviewError(f"{path}: column {name!r} has type {typ}; expected numbers")
-    return col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    target = pa.float32() if np.dtype(dtype) == np.float32 else pa.float64()
+    return col.cast(target).to_numpy(zero_copy_only=False)
 
 
 def write_view(path: Path | str, data, vocab: list[str] | None = None) -> Path:

@@ -144,19 +144,27 @@ class _ParquetShard:
                 f"reading {path} needs pyarrow: pip install pyarrow (or crossview[parquet])"
             ) from None
         self.path, self._pq, self._to_array = path, pq, parquet_to_array
-        self._errors = (pa.ArrowException, OSError)
+        self._errors, self._pool = (pa.ArrowException, OSError), pa.default_memory_pool()
         try:
             with pq.ParquetFile(path) as file:
                 meta = file.metadata
                 sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
                 first = next(file.iter_batches(batch_size=1), None)
+                types = [f.type for f in file.schema_arrow]
         except self._errors as exc:
             detail = " ".join(str(exc).split())
             raise CrossviewError(f"{path} is not a readable Parquet file ({detail})") from None
         self.n = int(sum(sizes))
+        # float32 where every number column is float32 or narrower (half the memory of a
+        # decoded row group), float64 otherwise, as read_view reads Parquet
+        values = [t.value_type if pa.types.is_list(t) or pa.types.is_large_list(t)
+                  or pa.types.is_fixed_size_list(t) else t for t in types]  # fmt: skip
+        numbers = [t for t in values if not (pa.types.is_string(t) or pa.types.is_large_string(t))]
+        narrow = numbers and all(pa.types.is_float32(t) or pa.types.is_float16(t) for t in numbers)
+        self._dtype = np.float32 if narrow else np.float64
         self.width, self.dtype = None, None  # an empty shard has no width to check
         if first is not None:
-            sample, _ = parquet_to_array(path, pa.Table.from_batches([first]))
+            sample, _ = parquet_to_array(path, pa.Table.from_batches([first]), self._dtype)
             self.width, self.dtype = sample.shape[1], sample.dtype
         self._starts = np.cumsum([0, *sizes])
         self.blocks = [(int(a), int(b)) for a, b in zip(self._starts[:-1], self._starts[1:])]
@@ -169,7 +177,9 @@ class _ParquetShard:
         except self._errors as exc:
             detail = " ".join(str(exc).split())
             raise CrossviewError(f"{self.path}: row group {g} is unreadable ({detail})") from None
-        rows, _ = self._to_array(self.path, table)
+        rows, _ = self._to_array(self.path, table, self._dtype)
+        del table
+        self._pool.release_unused()  # Arrow's allocator keeps freed pages otherwise
         if rows.shape[1] != self.width:
             raise CrossviewError(
                 f"{self.path}: row group {g} has {rows.shape[1]} columns where the first "
