@@ -157,9 +157,9 @@ def _read_npz(path: Path, key: str | None) -> np.ndarray:
         raise CrossviewError(f"{path} is corrupt or not a valid .npz file ({msg})") from None
 
 
-def read_parquet_table(path: Path):
-    """A Parquet file as a ``pyarrow.Table``, with one-line errors for a missing pyarrow and a
-    file that is not readable Parquet."""
+def import_pyarrow(path: Path):
+    """``(pyarrow, pyarrow.parquet)``, or a one-line error naming ``path`` when pyarrow is not
+    installed."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -167,6 +167,13 @@ def read_parquet_table(path: Path):
         raise CrossviewError(
             f"reading {path} needs pyarrow: pip install pyarrow (or crossview[parquet])"
         ) from None
+    return pa, pq
+
+
+def read_parquet_table(path: Path):
+    """A Parquet file as a ``pyarrow.Table``, with one-line errors for a missing pyarrow and a
+    file that is not readable Parquet."""
+    pa, pq = import_pyarrow(path)
     try:
         return pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:

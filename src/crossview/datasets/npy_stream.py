@@ -134,15 +134,9 @@ class _ParquetShard:
     """
 
     def __init__(self, path: Path):
-        from .files import parquet_to_array
+        from .files import import_pyarrow, parquet_to_array
 
-        try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise CrossviewError(
-                f"reading {path} needs pyarrow: pip install pyarrow (or crossview[parquet])"
-            ) from None
+        pa, pq = import_pyarrow(path)
         self.path, self._pq, self._to_array = path, pq, parquet_to_array
         self._errors, self._pool = (pa.ArrowException, OSError), pa.default_memory_pool()
         try:
