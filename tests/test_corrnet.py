@@ -225,7 +225,10 @@ def test_single_view_rows_add_their_own_terms_and_round_trip(tmp_path):
 @pytest.mark.filterwarnings("ignore::crossview.exceptions.ConstantColumnWarning")
 def test_single_view_rows_resume_to_the_same_weights(tmp_path):
     Xp, Yp, Xo, Yo, _ = _semi_paired()
+    # pseudo-pairs matched from the first epoch: the resumed run re-matches them from the
+    # restored weights
     kw = dict(n_components=4, x_hidden=(16,), batch_size=20, verbose=False, random_state=0)
+    kw["pseudo_pair_start"] = 0.0
     full = CorrNet(epochs=3, **kw).fit(Xp, Yp, X_only=Xo, Y_only=Yo)
     CorrNet(epochs=1, checkpoint_dir=str(tmp_path), **kw).fit(Xp, Yp, X_only=Xo, Y_only=Yo)
     resumed = CorrNet(epochs=3, checkpoint_dir=str(tmp_path), resume=True, **kw)
@@ -245,3 +248,53 @@ def test_single_view_rows_help_when_pairs_are_few():
         err_alone = np.mean((getattr(alone, fn)(source) - target) ** 2)
         err_semi = np.mean((getattr(semi, fn)(source) - target) ** 2)
         assert err_semi < err_alone, (fn, err_semi, err_alone)
+
+
+def test_nearest_both_ways_match_a_brute_force_search():
+    from crossview.deep.corrnet import nearest_both_ways
+
+    gen = torch.Generator().manual_seed(0)
+    A, B = torch.randn(37, 5, generator=gen), torch.randn(23, 5, generator=gen)
+    a_to_b, b_to_a = nearest_both_ways(A, B, chunk=8)  # several blocks of A
+    d = torch.cdist(A, B)
+    assert torch.equal(a_to_b, d.argmin(1)) and torch.equal(b_to_a, d.argmin(0))
+    # a row of B that is a shifted copy of a row of A is that row's mutual neighbour
+    B[4] = A[11] + 1e-3
+    a_to_b, b_to_a = nearest_both_ways(A, B, chunk=8)
+    assert a_to_b[11] == 4 and b_to_a[4] == 11
+
+
+@pytest.mark.filterwarnings("ignore::crossview.exceptions.ConstantColumnWarning")
+def test_pseudo_pairs_join_rows_of_the_same_class_and_train_after_their_start():
+    from crossview.datasets import load_digits_halves
+
+    d = load_digits_halves(random_state=0)
+    tr = d.train
+    half = len(tr.X) // 2
+    kw = dict(n_components=16, x_hidden=(64,), epochs=10, batch_size=20, verbose=False)
+    m = CorrNet(random_state=0, pseudo_pair_start=0.5, **kw)
+    m.fit(tr.X[:200], tr.Y[:200], X_only=tr.X[200:half], Y_only=tr.Y[half:])
+    pseudo = m.history_.term("pseudo")
+    # the pseudo-pairs' paired loss (reconstruction minus lam x correlation), 0 before the start
+    assert all(v == 0 for v in pseudo[:5]) and all(v != 0 for v in pseudo[5:])
+    assert m.module_.single_rows == {} and m.module_.partners is None  # no rows kept
+    # the matching, run on the trained network: nearest neighbours mostly share their class,
+    # mutual ones (a subset) more often
+    module = m.module_
+    Xo, Yo = torch.from_numpy(tr.X[200:half]), torch.from_numpy(tr.Y[half:])
+    module.single_views, module.single_rows = ("x", "y"), {"x": Xo, "y": Yo}
+    lx, ly = tr.labels[200:half], tr.labels[half:]
+    same = {}
+    for match in ("nearest", "mutual"):
+        module.pseudo_match = match
+        module.start_epoch(module.pseudo_start)
+        partner, matched = module.partners["x"]
+        share = float(matched.float().mean())
+        assert share == 1 if match == "nearest" else 0.1 < share < 1
+        same[match] = np.mean(lx[matched.numpy()] == ly[partner[matched].numpy()])
+    # 10 classes: about 0.1 by chance (0.08 with untrained weights)
+    assert 0.5 < same["nearest"] < same["mutual"], same
+    # pseudo_pair_weight=0: no pseudo-pairs, the single rows train on their own terms alone
+    off = CorrNet(random_state=0, pseudo_pair_weight=0.0, **kw)
+    off.fit(tr.X[:200], tr.Y[:200], X_only=tr.X[200:half], Y_only=tr.Y[half:])
+    assert "pseudo" not in off.history_.terms and "single_x" in off.history_.terms

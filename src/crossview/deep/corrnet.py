@@ -24,13 +24,42 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ..exceptions import CrossviewError
 from .estimator import TRAIN_PARAM_CONSTRAINTS, DeepTwoViewModel, StandardizedCodesMixin
 from .losses import correlation_sum, relative_mse
 from .nets import SIZES, activation, as_sizes, mlp
+
+
+@torch.no_grad()
+def nearest_both_ways(A: torch.Tensor, B: torch.Tensor, chunk: int | None = None):
+    """For each row of A its nearest row of B (Euclidean), and for each row of B its nearest
+    row of A, in blocks of ``chunk`` rows of A (memory ``chunk x len(B)``; by default blocks
+    of about 2**25 distances, 128 MiB).
+
+    Returns ``(a_to_b, b_to_a)``; rows i and j are mutual nearest neighbours where
+    ``a_to_b[i] == j`` and ``b_to_a[j] == i``. A k-d tree or faiss would not help here: the
+    codes have ~50 dimensions and each matching is one pass of matrix products.
+    """
+    if chunk is None:
+        chunk = max(1, min(len(A), 2**25 // max(1, len(B))))
+    b_sq = (B * B).sum(1)
+    a_to_b = torch.empty(len(A), dtype=torch.long)
+    best = torch.full((len(B),), torch.inf)
+    b_to_a = torch.zeros(len(B), dtype=torch.long)
+    for start in range(0, len(A), chunk):
+        a = A[start : start + chunk]
+        # squared distances up to the row's own |a|^2, which is constant along a row
+        d = b_sq[None, :] - 2.0 * a @ B.T
+        a_to_b[start : start + len(a)] = d.argmin(1)
+        d = d + (a * a).sum(1, keepdim=True)
+        low, arg = d.min(0)
+        better = low < best
+        best = torch.where(better, low, best)
+        b_to_a = torch.where(better, arg + start, b_to_a)
+    return a_to_b, b_to_a
 
 
 class CorrNetModule(nn.Module):
@@ -75,6 +104,14 @@ class CorrNetModule(nn.Module):
         # with ``X_only`` / ``Y_only``), and the weight of their self-reconstruction terms
         self.single_views: tuple[str, ...] = ()
         self.unpaired_weight = 1.0
+        # pseudo-pairs between the single-view rows of X and of Y (semi-paired training with
+        # both): their weight, the first epoch that matches them, the rows (kept for training
+        # only, never saved) and, per view, each row's partner and whether it has one
+        self.pseudo_weight = 0.0
+        self.pseudo_start = 0
+        self.pseudo_match = "nearest"
+        self.single_rows: dict[str, torch.Tensor] = {}
+        self.partners: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None
 
     def _zero_code(self, enc: nn.Module, n_features: int, like: torch.Tensor) -> torch.Tensor:
         """The encoder output of an all-zero input: one row, shared by every row of the batch."""
@@ -97,20 +134,86 @@ class CorrNetModule(nn.Module):
     def forward(self, x: torch.Tensor, y: torch.Tensor, *singles) -> dict[str, torch.Tensor]:
         """Return the total loss and each active term (L1 self, L2/L3 cross, L4 correlation).
 
-        ``singles`` are batches of rows seen in one view only (the views named by
-        ``single_views``): each adds the error of that view reconstructed from its own code,
-        ``g_x(h(x, 0))`` against x or ``g_y(h(0, y))`` against y, relative to the view's
-        variance like the other terms (terms ``single_x`` / ``single_y``).
+        ``singles`` are, for each view named by ``single_views``, a batch of rows seen in that
+        view only and their row numbers. Each batch adds the error of its view reconstructed
+        from its own code, ``g_x(h(x, 0))`` against x or ``g_y(h(0, y))`` against y, relative
+        to the view's variance like the other terms (terms ``single_x`` / ``single_y``). Once
+        :meth:`start_epoch` has matched pseudo-pairs, the rows of the batch that have a partner
+        also train with it on the paired terms L1-L4 (term ``pseudo``, weight
+        ``pseudo_weight``).
         """
         out = self._paired_terms(x, y)
-        for view, batch in zip(self.single_views, singles):
+        pseudo = x.new_zeros(())
+        for k, view in enumerate(self.single_views):
+            batch, rows = singles[2 * k], singles[2 * k + 1]
             if view == "x":
                 term = relative_mse(self.dec_x(self.encode(batch, None)), batch, self.var_x)
             else:
                 term = relative_mse(self.dec_y(self.encode(None, batch)), batch, self.var_y)
             out[f"single_{view}"] = term
             out["loss"] = out["loss"] + self.unpaired_weight * term
+            if self.training and self.partners is not None:
+                pseudo = pseudo + self._pseudo_terms(view, batch, rows)
+        if self.pseudo_weight > 0 and len(self.single_views) == 2:
+            out["pseudo"] = pseudo
+            out["loss"] = out["loss"] + self.pseudo_weight * pseudo
         return out
+
+    def _pseudo_terms(self, view: str, batch: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        """The paired terms of the batch rows that have a pseudo-partner, with their partners."""
+        partner, matched = self.partners[view]
+        rows = rows.cpu()
+        keep = matched[rows]
+        if int(keep.sum()) < 2:  # the correlation needs two rows
+            return batch.new_zeros(())
+        other = self.single_rows["y" if view == "x" else "x"][partner[rows[keep]]]
+        mine = batch[keep.to(batch.device)]
+        other = other.to(batch.device, batch.dtype)
+        x, y = (mine, other) if view == "x" else (other, mine)
+        return self._paired_terms(x, y)["loss"]
+
+    def start_epoch(self, epoch: int) -> None:
+        """From ``pseudo_start`` on, re-match the pseudo-pairs before every epoch.
+
+        Each single-view row of X and each of Y is coded alone (``h(x, 0)``, ``h(0, y)``,
+        each view's codes standardised over its rows). With ``pseudo_match="nearest"`` every
+        row is paired with its nearest row of the other view in that space (in each direction,
+        so a row can be the partner of several); with ``"mutual"`` only rows that are each
+        other's nearest neighbour are paired, the matching's confident part.
+        """
+        if self.pseudo_weight <= 0 or set(self.single_views) != {"x", "y"}:
+            self.partners = None
+            return
+        if epoch < self.pseudo_start:
+            self.partners = None
+            return
+        zx = self._standard_codes(self.single_rows["x"], "x")
+        zy = self._standard_codes(self.single_rows["y"], "y")
+        x_to_y, y_to_x = nearest_both_ways(zx, zy)
+        if self.pseudo_match == "mutual":
+            x_matched = y_to_x[x_to_y] == torch.arange(len(zx))
+            y_matched = x_to_y[y_to_x] == torch.arange(len(zy))
+        else:
+            x_matched = torch.ones(len(zx), dtype=torch.bool)
+            y_matched = torch.ones(len(zy), dtype=torch.bool)
+        self.partners = {"x": (x_to_y, x_matched), "y": (y_to_x, y_matched)}
+
+    @torch.no_grad()
+    def _standard_codes(self, rows: torch.Tensor, view: str, chunk: int = 8192) -> torch.Tensor:
+        """The codes of one view's rows alone, standardised per dimension (on the CPU)."""
+        was_training = self.training
+        self.eval()
+        try:
+            dev = next(self.parameters()).device
+            codes = []
+            for part in rows.split(chunk):
+                part = part.to(dev)
+                z = self.encode(part, None) if view == "x" else self.encode(None, part)
+                codes.append(z.float().cpu())
+        finally:
+            self.train(was_training)
+        z = torch.cat(codes)
+        return (z - z.mean(0)) / (z.std(0) + 1e-6)
 
     def _paired_terms(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """The terms L1-L4 on a batch of paired rows, and their total ``"loss"``."""
@@ -197,6 +300,20 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
     unpaired_weight : float, default=1.0
         Weight of the self-reconstruction terms of the single-view rows given to ``fit`` as
         ``X_only`` / ``Y_only`` (semi-paired training); unused without them.
+    pseudo_pair_weight : float, default=1.0
+        Semi-paired training with both ``X_only`` and ``Y_only``: weight of the paired terms
+        on pseudo-pairs, each row of ``X_only`` with its nearest row of ``Y_only`` in the
+        common code space and back (matched again before every epoch from
+        ``pseudo_pair_start`` on). 0 trains the single-view rows on their self-reconstruction
+        alone. Each matching computes ``len(X_only) x len(Y_only)`` code distances twice.
+        See docs/benchmarks.md (label-linked, C) for what the pseudo-pairs add.
+    pseudo_pair_match : {"nearest", "mutual"}, default="nearest"
+        Which rows become pseudo-pairs: every single-view row with its nearest neighbour in
+        the other view, or only rows that are each other's nearest neighbour.
+    pseudo_pair_start : float, default=0.3
+        Share of the epochs trained before the first matching (``0 <= pseudo_pair_start <
+        1``): the codes must already be aligned by the true pairs for their nearest
+        neighbours to mean something.
     batch_norm : bool, default=False
         Batch normalisation on the hidden layers of the encoders.
     dropout : float, default=0.0
@@ -271,6 +388,9 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         "loss_corr": ["boolean"],
         "lam": [Interval(Real, 0, None, closed="left")],
         "unpaired_weight": [Interval(Real, 0, None, closed="left")],
+        "pseudo_pair_weight": [Interval(Real, 0, None, closed="left")],
+        "pseudo_pair_start": [Interval(Real, 0, 1, closed="left")],
+        "pseudo_pair_match": [StrOptions({"nearest", "mutual"})],
         "batch_norm": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "standardize_codes": ["boolean"],
@@ -292,6 +412,9 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         loss_corr=True,
         lam=0.5,
         unpaired_weight=1.0,
+        pseudo_pair_weight=1.0,
+        pseudo_pair_start=0.3,
+        pseudo_pair_match="nearest",
         batch_norm=False,
         dropout=0.0,
         standardize_codes=True,
@@ -323,6 +446,9 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         self.loss_corr = loss_corr
         self.lam = lam
         self.unpaired_weight = unpaired_weight
+        self.pseudo_pair_weight = pseudo_pair_weight
+        self.pseudo_pair_start = pseudo_pair_start
+        self.pseudo_pair_match = pseudo_pair_match
         self.batch_norm = batch_norm
         self.dropout = dropout
         self.standardize_codes = standardize_codes
@@ -346,11 +472,28 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         ``X_only`` / ``Y_only`` are extra rows of X alone and of Y alone (any number, no
         partner): each trains its view's encoder and decoder through the reconstruction of
         that view from its own code, ``h(x, 0)`` or ``h(0, y)``, weighted by
-        ``unpaired_weight``. Each training step then takes a batch of the paired rows and of each
-        single-view set; an epoch is one pass over the largest of them (smaller sets repeat).
-        ``X_val`` / ``Y_val`` (paired) are scored with the same terms.
+        ``unpaired_weight``. Given both, each row of ``X_only`` also trains as a pair with its
+        nearest row of ``Y_only`` in the code space, and back (pseudo-pairs, re-matched every
+        epoch after the first ``pseudo_pair_start`` share of them, weighted by
+        ``pseudo_pair_weight``; ``pseudo_pair_match``). Each training step takes a batch of the
+        paired rows and of each single-view set; an epoch is one pass over the largest of them
+        (smaller sets repeat). ``X_val`` / ``Y_val`` (paired) are scored with the same terms,
+        pseudo-pairs aside.
         """
-        return self._fit(X, Y, X_val, Y_val, X_only=X_only, Y_only=Y_only)
+        try:
+            return self._fit(X, Y, X_val, Y_val, X_only=X_only, Y_only=Y_only)
+        finally:  # the network keeps no training rows
+            module = getattr(self, "module_", None)
+            if module is not None:
+                module.single_rows, module.partners = {}, None
+
+    def _prepare_single_rows(self, module, rows, n_rows):
+        super()._prepare_single_rows(module, rows, n_rows)
+        module.single_rows = rows
+        module.pseudo_weight = float(self.pseudo_pair_weight)
+        module.pseudo_match = self.pseudo_pair_match
+        epochs = self._train_kwargs(n_rows)["epochs"]
+        module.pseudo_start = int(round(self.pseudo_pair_start * epochs))
 
     @property
     def loss_terms(self) -> str:

@@ -249,6 +249,11 @@ class DeepTwoViewModel(TorchModelMixin, TwoViewModel):
     def _after_fit(self, X: np.ndarray, Y: np.ndarray) -> None:
         """Hook run after training on the float32 training views."""
 
+    def _prepare_single_rows(self, module, rows: dict[str, torch.Tensor], n_rows: int) -> None:
+        """Tell the network which single-view sets follow the pairs (``rows``: view -> rows);
+        each of its steps then takes, per set, a batch of rows and their row numbers."""
+        module.single_views = tuple(rows)
+
     def fit(self, X, Y, X_val=None, Y_val=None):
         """Train on paired views X and Y (optionally watching X_val/Y_val for early stopping).
 
@@ -290,16 +295,21 @@ class DeepTwoViewModel(TorchModelMixin, TwoViewModel):
         var_x = total_variance(X, *([singles["x"]] if "x" in singles else []))
         var_y = total_variance(Y, *([singles["y"]] if "y" in singles else []))
         n_rows = X.shape[0]
+        rows = {view: torch.from_numpy(A) for view, A in singles.items()}
         if singles:  # several data sets: the paired rows, then each view's single rows
-            train_data = [train_data, *((torch.from_numpy(A),) for A in singles.values())]
+            # with their row numbers, so that the network can look up rows of its own
+            train_data = [train_data, *((t, torch.arange(len(t))) for t in rows.values())]
             if val is not None:  # the same objective on the validation rows
-                val = [val, *((v,) for v, view in zip(val, "xy") if view in singles)]
+                val = [
+                    val,
+                    *((v, torch.arange(len(v))) for v, view in zip(val, "xy") if view in singles),
+                ]
             n_rows = max(n_rows, *(A.shape[0] for A in singles.values()))
 
         def setup(module):
             set_view_variances(module, var_x, var_y)
             if singles:
-                module.single_views = tuple(singles)
+                self._prepare_single_rows(module, rows, n_rows)
 
         self._train_module(X.shape[1], Y.shape[1], train_data, val, n_rows, setup=setup)
         self._after_fit(X, Y)
