@@ -226,3 +226,28 @@ def test_config_fields_of_the_wrong_type_are_one_line_errors(saved, tmp_path, ca
         assert main(argv) == 2
         out, err = capsys.readouterr()
         assert err.count("\n") == 1 and f"field '{field}' is" in err and "Traceback" not in err
+
+
+def test_cli_fit_takes_single_view_rows_for_corrnet(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    for name, shape in [("x", (40, 4)), ("y", (40, 3)), ("xo", (25, 4)), ("yo", (30, 3))]:
+        np.save(tmp_path / f"{name}.npy", rng.random(shape))
+    np.save(tmp_path / "xo_wide.npy", rng.random((25, 5)))
+    base = ["fit", "corrnet", "--x", str(tmp_path / "x.npy"), "--y", str(tmp_path / "y.npy")]
+    small = ["-p", "n_components=2", "-p", "x_hidden=5", "-p", "epochs=2", "-p", "batch_size=10"]
+    singles = ["--x-only", str(tmp_path / "xo.npy"), "--y-only", str(tmp_path / "yo.npy")]
+    assert main([*base, *singles, "--out", str(tmp_path / "m"), *small]) == 0
+    assert "40 rows + 25 rows of X alone + 30 rows of Y alone" in capsys.readouterr().out
+    m = crossview.load(tmp_path / "m")
+    assert "single_x" in m.history_.terms and "pseudo" in m.history_.terms
+    # a method that does not train on single-view rows, and rows of the wrong width
+    cca = ["fit", "cca", "--x", str(tmp_path / "x.npy"), "--y", str(tmp_path / "y.npy")]
+    wide = ["--x-only", str(tmp_path / "xo_wide.npy")]
+    for args, message in [
+        ([*cca, *singles, "--out", str(tmp_path / "c")], "does not train on single-view rows"),
+        ([*base, *wide, "--out", str(tmp_path / "w"), *small], "X_only"),
+    ]:
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "c").exists() and not (tmp_path / "w").exists()

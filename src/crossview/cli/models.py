@@ -66,6 +66,16 @@ def fit_cmd(
     pairs: Optional[Path] = typer.Option(
         None, "--pairs", help="Known links, a (k, 2) array of (row of X, row of Y) (label-linked)."
     ),
+    x_only: Optional[Path] = typer.Option(
+        None,
+        "--x-only",
+        help="Extra rows of X with no partner in Y (semi-paired training: corrnet).",
+    ),
+    y_only: Optional[Path] = typer.Option(
+        None,
+        "--y-only",
+        help="Extra rows of Y with no partner in X (semi-paired training: corrnet).",
+    ),
     x_val: Optional[Path] = typer.Option(
         None, "--x-val", help="Validation rows of X (deep methods)."
     ),
@@ -105,7 +115,20 @@ def fit_cmd(
     params = parse_params(cls, param)
     if "verbose" in inspect.signature(cls.__init__).parameters:
         params.setdefault("verbose", not quiet)
+    singles = {k: v for k, v in (("X_only", x_only), ("Y_only", y_only)) if v is not None}
+    if singles and (linked or not _fit_accepts(cls, "X_only")):
+        with_singles = [
+            n for n in registry.names("paired") if _fit_accepts(registry.get(n).load(), "X_only")
+        ]
+        raise CrossviewError(
+            f"{method} does not train on single-view rows; drop --x-only/--y-only, or use "
+            f"{', '.join(with_singles)}"
+        )
     kind = _streams(cls, method, x, y, stream, x_val is not None or linked)
+    if singles and kind == "disk":
+        if stream:
+            raise CrossviewError("--stream does not take --x-only/--y-only: drop one of them")
+        kind = None  # single-view rows are read whole, and so are the pairs
     if kind == "partial_fit":
         _fit_streaming(cls(**params), x, y, out, method, quiet)
         return
@@ -122,6 +145,7 @@ def fit_cmd(
         if not _fit_accepts(cls, "X_val"):
             raise CrossviewError(f"{method} does not use validation data; drop --x-val/--y-val")
         fit_kwargs = {"X_val": read_array(x_val), "Y_val": read_array(y_val)}
+    fit_kwargs.update({k: read_array(v) for k, v in singles.items()})
     from ..deep.distributed import init_from_env, is_main
 
     init_from_env()  # under torchrun: every rank trains its shard, rank 0 writes the model
@@ -139,6 +163,9 @@ def fit_cmd(
     else:
         model = cls(**params).fit(X, Y, **fit_kwargs)
         what = f"{X.shape[0]} rows" + (" streamed from disk" if kind == "disk" else "")
+        for key, view in (("X_only", "X"), ("Y_only", "Y")):
+            if key in fit_kwargs:
+                what += f" + {fit_kwargs[key].shape[0]} rows of {view} alone"
     if not main:
         return
     model.save(out)
