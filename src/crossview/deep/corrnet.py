@@ -40,8 +40,9 @@ def nearest_both_ways(A: torch.Tensor, B: torch.Tensor, chunk: int | None = None
     of about 2**25 distances, 128 MiB).
 
     Returns ``(a_to_b, b_to_a)``; rows i and j are mutual nearest neighbours where
-    ``a_to_b[i] == j`` and ``b_to_a[j] == i``. A k-d tree or faiss would not help here: the
-    codes have ~50 dimensions and each matching is one pass of matrix products.
+    ``a_to_b[i] == j`` and ``b_to_a[j] == i``. Written here rather than calling
+    :func:`crossview.evaluation.retrieval.nearest`, which ranks by cosine and searches one
+    direction per pass: this takes both directions from one pass of Euclidean distances.
     """
     if chunk is None:
         chunk = max(1, min(len(A), 2**25 // max(1, len(B))))
@@ -305,7 +306,8 @@ class CorrNet(StandardizedCodesMixin, DeepTwoViewModel):
         on pseudo-pairs, each row of ``X_only`` with its nearest row of ``Y_only`` in the
         common code space and back (matched again before every epoch from
         ``pseudo_pair_start`` on). 0 trains the single-view rows on their self-reconstruction
-        alone. Each matching computes ``len(X_only) x len(Y_only)`` code distances twice.
+        alone. Each matching codes both sets and computes their ``len(X_only) x len(Y_only)``
+        code distances once.
         See docs/benchmarks.md (label-linked, C) for what the pseudo-pairs add.
     pseudo_pair_match : {"nearest", "mutual"}, default="nearest"
         Which rows become pseudo-pairs: every single-view row with its nearest neighbour in
